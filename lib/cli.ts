@@ -1,0 +1,234 @@
+/**
+ * Command-line plumbing shared by every stage: flag parsing with
+ * `node:util` parseArgs, the global options, `--help`, configuration and
+ * logging set-up, and turning failures into one line and an exit code.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { type Config, loadConfig } from "./config.ts";
+import { describeError, PipelineError } from "./errors.ts";
+import { log, setupLogging, shutdownLogging } from "./log.ts";
+import { type Db, openDb } from "./db.ts";
+import { maskSecrets } from "./mask.ts";
+
+/** One command-line flag. */
+export interface Flag {
+  name: string;
+  type: "string" | "number" | "boolean";
+  help: string;
+  /** Dotted config path this flag overrides (`generate.seed`). */
+  config?: string;
+  /** Shown in help as the default. */
+  defaultText?: string;
+  /** Value name in help, e.g. `DIR`. */
+  arg?: string;
+}
+
+/** A runnable command: a stage or a task. */
+export interface Command {
+  name: string;
+  summary: string;
+  /** Extra help text after the flags. */
+  details?: string;
+  flags: Flag[];
+}
+
+/** Flags every command understands. */
+export const GLOBAL_FLAGS: Flag[] = [
+  {
+    name: "data-dir",
+    type: "string",
+    config: "dataDir",
+    arg: "DIR",
+    help:
+      "raw files in DIR/raw, reports in DIR/processed, embedded db in DIR/pglite",
+    defaultText: "data",
+  },
+  {
+    name: "log-dir",
+    type: "string",
+    config: "logDir",
+    arg: "DIR",
+    help: "where JSON-lines logs are written",
+    defaultText: "logs",
+  },
+  {
+    name: "database-url",
+    type: "string",
+    config: "databaseUrl",
+    arg: "URL",
+    help:
+      "PostgreSQL server (also DATABASE_URL or PGHOST...); embedded db if unset",
+  },
+  {
+    name: "config",
+    type: "string",
+    arg: "FILE",
+    help: "JSON config file (also ECOM_CONFIG)",
+    defaultText: "ecom.config.json if present",
+  },
+  {
+    name: "log-level",
+    type: "string",
+    config: "logLevel",
+    arg: "LEVEL",
+    help: "console log level: debug, info, warning, error",
+    defaultText: "info",
+  },
+  { name: "help", type: "boolean", help: "show this help" },
+];
+
+/** What a command body receives. */
+export interface CommandContext {
+  config: Config;
+  /** Parsed flag values by flag name (numbers already converted). */
+  values: Record<string, string | number | boolean | undefined>;
+  positionals: string[];
+  /** Opens the database on first use; closed by {@linkcode runCommand}. */
+  db(): Promise<Db>;
+}
+
+/** Renders `--help` for a command. */
+export function helpText(cmd: Command, usagePrefix = "ecom"): string {
+  const all = [...cmd.flags, ...GLOBAL_FLAGS];
+  const left = (f: Flag) => `  --${f.name}${f.arg ? ` ${f.arg}` : ""}`;
+  const width = Math.max(...all.map((f) => left(f).length)) + 2;
+  const rows = (flags: Flag[]) =>
+    flags.map((f) =>
+      `${left(f).padEnd(width)}${f.help}${
+        f.defaultText ? ` (default: ${f.defaultText})` : ""
+      }`
+    ).join("\n");
+  return [
+    `${usagePrefix} ${cmd.name} - ${cmd.summary}`,
+    "",
+    `Usage: ${usagePrefix} ${cmd.name} [options]`,
+    "",
+    cmd.flags.length ? `Options:\n${rows(cmd.flags)}\n` : "",
+    `Global options:\n${rows(GLOBAL_FLAGS)}`,
+    cmd.details ? `\n${cmd.details}` : "",
+  ].filter((s) => s !== "").join("\n");
+}
+
+/**
+ * Parses `args` for `cmd`.
+ *
+ * @throws {PipelineError} `USAGE` for unknown flags or missing values.
+ */
+export function parseCommand(cmd: Command, args: string[]) {
+  const all = [...cmd.flags, ...GLOBAL_FLAGS];
+  const options: Record<string, { type: "string" | "boolean" }> = {};
+  for (const f of all) {
+    options[f.name] = { type: f.type === "boolean" ? "boolean" : "string" };
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new PipelineError("USAGE", (err as Error).message, {
+      hint: `see: ecom ${cmd.name} --help`,
+    });
+  }
+  const values: Record<string, string | number | boolean | undefined> = {};
+  const flags: Record<string, unknown> = {};
+  for (const f of all) {
+    let v: string | number | boolean | undefined = parsed.values[f.name] as
+      | string
+      | boolean
+      | undefined;
+    if (f.type === "number" && typeof v === "string") {
+      const n = Number(v);
+      if (v.trim() === "" || Number.isNaN(n)) {
+        throw new PipelineError(
+          "USAGE",
+          `--${f.name} must be a number: got ${JSON.stringify(v)}`,
+        );
+      }
+      v = n;
+    }
+    values[f.name] = v;
+    if (f.config && v !== undefined) flags[f.config] = v;
+  }
+  return { values, flags, positionals: parsed.positionals };
+}
+
+/**
+ * Runs a command as a program: parses flags, loads configuration, sets up
+ * logging, runs `body`, closes the database, and maps failures to a one-line
+ * message and exit code 1 (2 for usage errors). Returns the exit code.
+ */
+export async function runCommand(
+  cmd: Command,
+  args: string[],
+  body: (ctx: CommandContext) => Promise<number | void>,
+): Promise<number> {
+  let db: Db | undefined;
+  try {
+    const { values, flags, positionals } = parseCommand(cmd, args);
+    if (values.help) {
+      console.log(helpText(cmd));
+      return 0;
+    }
+    const config = await loadConfig({
+      flags,
+      configFile: values.config as string | undefined,
+    });
+    await setupLogging({ logDir: config.logDir, level: config.logLevel });
+    const ctx: CommandContext = {
+      config,
+      values,
+      positionals,
+      db: async () => db ??= await openDb(config),
+    };
+    const code = await body(ctx);
+    return code ?? 0;
+  } catch (err) {
+    const message = formatFailure(err);
+    try {
+      log("failure").error("{command}: {message}", {
+        command: cmd.name,
+        message,
+        stack: stackOf(err),
+      });
+    } catch { /* logging not set up yet */ }
+    console.error(`${cmd.name}: error: ${message}`);
+    return err instanceof PipelineError && err.code === "USAGE" ? 2 : 1;
+  } finally {
+    await db?.close().catch(() => {});
+    await shutdownLogging();
+  }
+}
+
+/** One line describing a failure: our errors, database errors, permission errors. */
+export function formatFailure(err: unknown): string {
+  if (err instanceof Deno.errors.NotCapable) {
+    return `${err.message} (the task was not granted this permission; see README "Permissions")`;
+  }
+  const e = err as {
+    code?: string;
+    message?: string;
+    detail?: string;
+    where?: string;
+    table_name?: string;
+    table?: string;
+  };
+  if (
+    !(err instanceof PipelineError) && typeof e?.code === "string" &&
+    /^[0-9A-Z]{5}$/.test(e.code)
+  ) {
+    const table = e.table_name ?? e.table;
+    return maskSecrets(
+      `database error ${e.code}${
+        table ? ` on table ${table}` : ""
+      }: ${e.message}${e.detail ? ` (${e.detail})` : ""}${
+        e.where ? ` [${e.where}]` : ""
+      }`,
+    );
+  }
+  return maskSecrets(describeError(err));
+}
+
+function stackOf(err: unknown): string | undefined {
+  return err instanceof PipelineError ? undefined : (err as Error)?.stack;
+}

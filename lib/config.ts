@@ -1,0 +1,206 @@
+/**
+ * One validated configuration object. Layers, later wins: built-in defaults,
+ * a JSON config file (`--config FILE`, `ECOM_CONFIG`, or `ecom.config.json`
+ * in the working directory), environment variables, command-line flags.
+ * A bad value fails with the key, the value and where it came from.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { PipelineError } from "./errors.ts";
+import { readEnv } from "./env.ts";
+
+const isoDate = z.string().regex(
+  /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/,
+  "expected a date YYYY-MM-DD",
+);
+
+/** The schema of the whole configuration, with every default. */
+export const ConfigSchema = z.object({
+  /** Root of raw files (`raw/`), reports (`processed/`) and the embedded database (`pglite/`). */
+  dataDir: z.string().min(1).default("data"),
+  /** Where JSON-lines logs go. */
+  logDir: z.string().min(1).default("logs"),
+  /** `trace` ... `fatal` for the console; the log file always gets `debug` and up. */
+  logLevel: z.enum(["trace", "debug", "info", "warning", "error", "fatal"])
+    .default("info"),
+  /** Server mode when set; embedded PGlite under `dataDir/pglite` otherwise. */
+  databaseUrl: z.string().regex(
+    /^postgres(ql)?:\/\//,
+    "expected postgres://user:password@host:port/database",
+  ).optional(),
+  generate: z.object({
+    seed: z.number().int().min(0).default(42),
+    scale: z.number().positive().max(1000).default(1),
+    startDate: isoDate.default("2025-01-01"),
+    endDate: isoDate.default("2025-12-31"),
+    defectRate: z.number().min(0).max(0.2).default(0.02),
+  }).prefault({}),
+  ingest: z.object({
+    /** Bytes per COPY chunk on the embedded database (it copies from memory). */
+    chunkBytes: z.number().int().min(64 * 1024).default(16 * 1024 * 1024),
+  }).prefault({}),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+type Layer = { source: string; values: Record<string, unknown> };
+
+const ENV_KEYS: Record<string, string> = {
+  ECOM_DATA_DIR: "dataDir",
+  ECOM_LOG_DIR: "logDir",
+  ECOM_LOG_LEVEL: "logLevel",
+  DATABASE_URL: "databaseUrl",
+};
+
+/** Options for {@linkcode loadConfig}. */
+export interface LoadConfigOptions {
+  /** Values from command-line flags, keyed by dotted config path (`generate.seed`). */
+  flags?: Record<string, unknown>;
+  /** Explicit config file; otherwise `ECOM_CONFIG` or `./ecom.config.json` if present. */
+  configFile?: string;
+}
+
+/**
+ * Builds the configuration from all layers and validates it.
+ *
+ * @throws {PipelineError} `CONFIG_INVALID` naming the key, value and source.
+ */
+export async function loadConfig(
+  options: LoadConfigOptions = {},
+): Promise<Config> {
+  const layers: Layer[] = [];
+  const file = await readConfigFile(options.configFile);
+  if (file) layers.push(file);
+  layers.push({ source: "environment", values: envValues() });
+  layers.push({
+    source: "command line",
+    values: dropUndefined(options.flags ?? {}),
+  });
+
+  const merged: Record<string, unknown> = {};
+  const origin = new Map<string, string>();
+  for (const layer of layers) {
+    for (const [path, value] of Object.entries(layer.values)) {
+      setPath(merged, path, value);
+      origin.set(path, layer.source);
+    }
+  }
+  const parsed = ConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const path = issue.path.join(".");
+      const value = getPath(merged, path);
+      const from = origin.get(path) ?? "defaults";
+      return `${path} = ${
+        JSON.stringify(value)
+      } (from ${from}): ${issue.message}`;
+    });
+    throw new PipelineError(
+      "CONFIG_INVALID",
+      `Invalid configuration: ${lines.join("; ")}`,
+    );
+  }
+  return parsed.data;
+}
+
+/** Flattens a nested object into dotted paths (`{a:{b:1}}` -> `{"a.b":1}`). */
+export function flatten(
+  value: Record<string, unknown>,
+  prefix = "",
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (v && typeof v === "object" && !Array.isArray(v)) {
+      Object.assign(out, flatten(v as Record<string, unknown>, path));
+    } else {
+      out[path] = v;
+    }
+  }
+  return out;
+}
+
+async function readConfigFile(explicit?: string): Promise<Layer | undefined> {
+  const path = explicit ?? readEnv("ECOM_CONFIG") ?? "ecom.config.json";
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    // The default file is optional; a named one must exist.
+    if (!explicit && !readEnv("ECOM_CONFIG")) return undefined;
+    if (err instanceof Deno.errors.NotCapable) {
+      throw new PipelineError(
+        "PERMISSION",
+        `Not allowed to read config file ${path}`,
+        { hint: `grant it: --allow-read=${path}` },
+      );
+    }
+    throw new PipelineError(
+      "CONFIG_INVALID",
+      `Cannot read config file ${path}: ${(err as Error).message}`,
+    );
+  }
+  try {
+    return { source: path, values: flatten(JSON.parse(text)) };
+  } catch (err) {
+    throw new PipelineError(
+      "CONFIG_INVALID",
+      `Config file ${path} is not valid JSON: ${(err as Error).message}`,
+    );
+  }
+}
+
+function envValues(): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const [name, path] of Object.entries(ENV_KEYS)) {
+    const v = readEnv(name);
+    if (v !== undefined) values[path] = v;
+  }
+  if (values.databaseUrl === undefined) {
+    const url = urlFromPgEnv();
+    if (url) values.databaseUrl = url;
+  }
+  return values;
+}
+
+/** libpq-style variables select server mode when PGHOST is set. */
+function urlFromPgEnv(): string | undefined {
+  const host = readEnv("PGHOST");
+  if (!host) return undefined;
+  const user = encodeURIComponent(readEnv("PGUSER") ?? "postgres");
+  const pass = readEnv("PGPASSWORD");
+  const auth = pass ? `${user}:${encodeURIComponent(pass)}` : user;
+  const port = readEnv("PGPORT") ?? "5432";
+  const db = readEnv("PGDATABASE") ?? readEnv("PGUSER") ?? "postgres";
+  return `postgres://${auth}@${host}:${port}/${encodeURIComponent(db)}`;
+}
+
+function dropUndefined(values: Record<string, unknown>) {
+  return Object.fromEntries(
+    Object.entries(values).filter(([, v]) => v !== undefined),
+  );
+}
+
+function setPath(
+  target: Record<string, unknown>,
+  path: string,
+  value: unknown,
+) {
+  const keys = path.split(".");
+  let node = target;
+  for (const key of keys.slice(0, -1)) {
+    if (typeof node[key] !== "object" || node[key] === null) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1]] = value;
+}
+
+function getPath(target: Record<string, unknown>, path: string): unknown {
+  let node: unknown = target;
+  for (const key of path.split(".")) {
+    if (typeof node !== "object" || node === null) return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
+}

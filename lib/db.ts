@@ -1,0 +1,77 @@
+/**
+ * The one database interface every stage uses. Two implementations hide
+ * whether we talk to a PostgreSQL server (postgres.js) or to the embedded
+ * PGlite database persisted under `DATA_DIR/pglite`; the same SQL runs on both.
+ *
+ * @module
+ */
+import type { Config } from "./config.ts";
+
+/** A row as returned by {@linkcode Db.query}: int8 and numeric arrive as numbers, dates as `YYYY-MM-DD`. */
+export type Row = Record<string, unknown>;
+
+/** Options for {@linkcode Db.copyFrom}. */
+export interface CopyFromOptions {
+  /** The first chunk starts with a header line that COPY must skip. */
+  header: boolean;
+  /**
+   * Physical line number (1-based) of the first byte of each chunk, so
+   * errors from chunked loads name the line in the original file.
+   */
+  firstLineOf?: (chunkIndex: number) => number;
+}
+
+/** A connection (or a transaction on one). */
+export interface Db {
+  /** `embedded` (PGlite) or `server` (PostgreSQL over the network). */
+  readonly kind: "embedded" | "server";
+  /** Human-readable target with any password masked. */
+  readonly label: string;
+  /** Runs a script of one or more statements without parameters. */
+  exec(sql: string): Promise<void>;
+  /** Runs one statement with `$1`-style parameters and returns its rows. */
+  query<T extends Row = Row>(sql: string, params?: unknown[]): Promise<T[]>;
+  /**
+   * Streams CSV into `COPY <target> FROM STDIN WITH (<options>)`. Each chunk
+   * must end on a record boundary (see `csv_chunks.ts`). Returns rows copied.
+   */
+  copyFrom(
+    target: string,
+    withOptions: string,
+    chunks: AsyncIterable<Uint8Array>,
+    options: CopyFromOptions,
+  ): Promise<number>;
+  /** Streams `COPY (<query>) TO STDOUT WITH (<options>)` into `sink`. */
+  copyTo(
+    query: string,
+    withOptions: string,
+    sink: WritableStream<Uint8Array>,
+  ): Promise<void>;
+  /** Runs `fn` in a transaction: committed if it resolves, rolled back if it throws. */
+  transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  /** Closes the connection; the embedded database is flushed to disk. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the database the configuration selects: the server when
+ * `databaseUrl` is set, the embedded database in `dataDir/pglite` otherwise.
+ */
+export async function openDb(config: Config): Promise<Db> {
+  if (config.databaseUrl) {
+    const { openServerDb } = await import("./db_server.ts");
+    return openServerDb(config.databaseUrl);
+  }
+  const { openEmbeddedDb } = await import("./db_embedded.ts");
+  return openEmbeddedDb(`${config.dataDir}/pglite`);
+}
+
+/** Quotes an SQL identifier (`schema.table` is quoted part by part). */
+export function ident(name: string): string {
+  return name.split(".").map((p) => `"${p.replaceAll('"', '""')}"`).join(".");
+}
+
+/** Quotes an SQL string literal, for the few places parameters can't go (COPY, SET). */
+export function literal(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}

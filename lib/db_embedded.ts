@@ -1,0 +1,120 @@
+/**
+ * {@linkcode Db} over PGlite, PostgreSQL compiled to WebAssembly, persisted
+ * in a directory. PGlite's COPY reads an in-memory blob, so callers feed it
+ * bounded chunks and memory stays flat however large the file.
+ *
+ * @module
+ */
+import { PGlite, type Transaction } from "@electric-sql/pglite";
+import type { CopyFromOptions, Db, Row } from "./db.ts";
+import { PipelineError } from "./errors.ts";
+
+type Conn = PGlite | Transaction;
+
+/** Opens (creating if needed) the embedded database in `dir`. */
+export async function openEmbeddedDb(dir: string): Promise<Db> {
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+  } catch (err) {
+    if (err instanceof Deno.errors.NotCapable) {
+      throw new PipelineError(
+        "PERMISSION",
+        `Not allowed to write the embedded database directory ${dir}`,
+        { hint: `grant --allow-read and --allow-write for ${dir}` },
+      );
+    }
+    throw err;
+  }
+  let pg: PGlite;
+  try {
+    pg = await PGlite.create(dir, {
+      parsers: {
+        20: Number,
+        1700: Number,
+        1082: (x: string) => x,
+      },
+    });
+  } catch (err) {
+    if (err instanceof Deno.errors.NotCapable) {
+      throw new PipelineError(
+        "PERMISSION",
+        `The embedded database needs to read its own files: ${
+          (err as Error).message
+        }`,
+        { hint: "grant --allow-read=node_modules (the deno.json tasks do)" },
+      );
+    }
+    throw err;
+  }
+  return wrap(pg, `embedded PGlite at ${dir}`, () => pg.close());
+}
+
+function wrap(conn: Conn, label: string, close: () => Promise<void>): Db {
+  const db: Db = {
+    kind: "embedded",
+    label,
+    async exec(text) {
+      await conn.exec(text);
+    },
+    async query<T extends Row>(text: string, params: unknown[] = []) {
+      const result = await conn.query<T>(text, params);
+      return result.rows;
+    },
+    async copyFrom(target, withOptions, chunks, options: CopyFromOptions) {
+      let index = 0;
+      let rows = 0;
+      for await (const chunk of chunks) {
+        // Only the first chunk carries the header line.
+        const opts = index === 0 || !options.header
+          ? withOptions
+          : withOptions.replace(/,?\s*HEADER\s+(true|match)\b/i, "");
+        try {
+          const result = await conn.query(
+            `COPY ${target} FROM '/dev/blob' WITH (${opts})`,
+            [],
+            { blob: new Blob([chunk as Uint8Array<ArrayBuffer>]) },
+          );
+          rows += result.affectedRows ?? 0;
+        } catch (err) {
+          throw shiftLine(err, (options.firstLineOf?.(index) ?? 1) - 1);
+        }
+        index++;
+      }
+      return rows;
+    },
+    async copyTo(query, withOptions, sink) {
+      const result = await conn.query(
+        `COPY (${query}) TO '/dev/blob' WITH (${withOptions})`,
+      );
+      const writer = sink.getWriter();
+      try {
+        if (result.blob) {
+          await writer.write(new Uint8Array(await result.blob.arrayBuffer()));
+        }
+      } finally {
+        await writer.close();
+      }
+    },
+    async transaction(fn) {
+      if (!("transaction" in conn)) return await fn(db); // already inside one
+      return await (conn as PGlite).transaction((tx) =>
+        fn(wrap(tx, label, () => Promise.resolve()))
+      );
+    },
+    close,
+  };
+  return db;
+}
+
+/** Rewrites "COPY t, line N" in a chunk's error to the line in the whole file. */
+function shiftLine(err: unknown, offset: number): unknown {
+  if (offset === 0 || !(err instanceof Error)) return err;
+  const e = err as Error & { where?: string };
+  if (e.where) {
+    e.where = e.where.replace(
+      /(COPY [^,]+, line )(\d+)/,
+      (_m, p, n) => `${p}${Number(n) + offset}`,
+    );
+  }
+  return e;
+}

@@ -1,0 +1,169 @@
+/**
+ * {@linkcode Db} over a PostgreSQL server through postgres.js.
+ *
+ * @module
+ */
+import postgres from "postgres";
+import { once } from "node:events";
+import type { Db, Row } from "./db.ts";
+import { maskSecrets } from "./mask.ts";
+import { PipelineError } from "./errors.ts";
+import { log } from "./log.ts";
+
+type Sql = postgres.Sql | postgres.TransactionSql;
+
+// Options postgres.js reads but does not declare in its types.
+const UNTYPED_OPTIONS: object = {
+  max_pipeline: 100,
+  sslnegotiation: null,
+  target_session_attrs: undefined,
+};
+
+/** Connects to `url` and checks the connection with a round trip. */
+export async function openServerDb(url: string): Promise<Db> {
+  const logger = log("db");
+  const sql = postgres(url, {
+    // Every option postgres.js would otherwise look up as PG<NAME> in the
+    // environment is given here, so tasks need no broad --allow-env.
+    max: 4,
+    connect_timeout: 10,
+    idle_timeout: 0,
+    max_lifetime: 60 * 30,
+    backoff: (attempt: number) => Math.min(0.1 * 2 ** attempt, 10),
+    keep_alive: 60,
+    prepare: true,
+    debug: false,
+    fetch_types: true,
+    publications: "alltables",
+    ...UNTYPED_OPTIONS,
+    onnotice: (n) => logger.debug("notice: {message}", { message: n.message }),
+    // Same value types as the embedded database: numbers, and dates as text.
+    types: {
+      numbers: {
+        to: 1700,
+        from: [20, 1700],
+        serialize: String,
+        parse: Number,
+      },
+      dates: {
+        to: 1082,
+        from: [1082],
+        serialize: String,
+        parse: (x: string) => x,
+      },
+    },
+  });
+  const label = `PostgreSQL ${maskSecrets(url)}`;
+  try {
+    await sql`select 1`;
+  } catch (err) {
+    await sql.end({ timeout: 1 }).catch(() => {});
+    throw new PipelineError(
+      "DB_UNREACHABLE",
+      `Cannot connect to ${label}: ${(err as Error).message}`,
+      {
+        cause: err,
+        hint: "check DATABASE_URL, or unset it to use the embedded database",
+      },
+    );
+  }
+  return wrap(sql, label, () => sql.end({ timeout: 5 }));
+}
+
+function wrap(
+  sql: Sql,
+  label: string,
+  close: () => Promise<void>,
+  inTransaction = false,
+): Db {
+  const db: Db = {
+    kind: "server",
+    label,
+    async exec(text) {
+      await sql.unsafe(text);
+    },
+    async query<T extends Row>(text: string, params: unknown[] = []) {
+      const rows = await sql.unsafe(
+        text,
+        params as postgres.ParameterOrJSON<never>[],
+      );
+      return [...rows] as unknown as T[];
+    },
+    async copyFrom(target, withOptions, chunks, options) {
+      // The completion check below needs the COPY and a follow-up query on
+      // the same connection: a transaction guarantees that.
+      if (!inTransaction) {
+        return await db.transaction((tx) =>
+          tx.copyFrom(target, withOptions, chunks, options)
+        );
+      }
+      const stream = await sql.unsafe(
+        `COPY ${target} FROM STDIN WITH (${withOptions})`,
+      ).writable();
+      let completed = false;
+      const done = new Promise<void>((resolve, reject) => {
+        stream.on("finish", resolve);
+        stream.on("error", reject);
+      });
+      done.catch(() => {}); // observed below
+      try {
+        for await (const chunk of chunks) {
+          if (!stream.write(chunk)) {
+            await Promise.race([once(stream, "drain"), done]);
+          }
+        }
+      } catch (err) {
+        stream.destroy(err as Error); // CopyFail: the server aborts the COPY
+        throw err;
+      }
+      // postgres.js 3.4.9 never settles the stream when the server rejects
+      // the data after CopyDone (porsager/postgres#1173). A follow-up query
+      // on the same connection flushes the outcome: on success the stream has
+      // finished by the time it returns. It may only be sent once the
+      // stream's _final (which sends CopyDone) has run.
+      const finalRan = new Promise<void>((resolve) => {
+        const final = stream._final!.bind(stream);
+        stream._final = (cb) => {
+          // postgres.js calls this back on CommandComplete, i.e. success.
+          final((err?: Error | null) => {
+            completed = !err;
+            cb(err);
+          });
+          resolve();
+        };
+      });
+      stream.end();
+      await Promise.race([finalRan, done.catch(() => {})]);
+      const probe = await sql`select 1`.then(() => undefined, (e) => e);
+      if (completed) return -1;
+      const early = await Promise.race([
+        done.then(() => undefined, (e) => e),
+        Promise.resolve(undefined),
+      ]);
+      throw early ?? new PipelineError(
+        "COPY_FAILED",
+        `COPY into ${target} was rejected by the server; postgres.js does not ` +
+          `pass on the reason (${(probe as Error)?.message ?? "no detail"})`,
+      );
+    },
+    async copyTo(query, withOptions, sink) {
+      const readable = await sql.unsafe(
+        `COPY (${query}) TO STDOUT WITH (${withOptions})`,
+      ).readable();
+      const writer = sink.getWriter();
+      try {
+        for await (const chunk of readable) await writer.write(chunk);
+      } finally {
+        await writer.close();
+      }
+    },
+    async transaction(fn) {
+      if (inTransaction) return await fn(db); // already inside one
+      return await (sql as postgres.Sql).begin((tx) =>
+        fn(wrap(tx, label, () => Promise.resolve(), true))
+      ) as Awaited<ReturnType<typeof fn>>;
+    },
+    close,
+  };
+  return db;
+}

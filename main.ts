@@ -1,0 +1,56 @@
+#!/usr/bin/env -S deno run --allow-read=data,logs,node_modules --allow-write=data,logs --allow-env --allow-net
+/**
+ * `ecom <subcommand> [options]`: one CLI over every stage and task.
+ *
+ * @module
+ */
+import * as generate from "./stages/generate.ts";
+import * as ingest from "./stages/ingest.ts";
+import * as pipeline from "./tasks/pipeline.ts";
+import type { Command } from "./lib/cli.ts";
+
+interface Entry {
+  command: Command;
+  main(args: string[]): Promise<number>;
+}
+
+/** Subcommands in pipeline order. */
+export const SUBCOMMANDS: Record<string, Entry> = {
+  generate,
+  ingest,
+  pipeline,
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(SUBCOMMANDS).map((k) => k.length)) + 2;
+  return [
+    "ecom - e-commerce data pipeline: CSV -> staging -> production -> warehouse -> analytics",
+    "",
+    "Usage: ecom <subcommand> [options]     (ecom <subcommand> --help for its options)",
+    "",
+    "Subcommands:",
+    ...Object.entries(SUBCOMMANDS).map(([name, e]) =>
+      `  ${name.padEnd(width)}${e.command.summary}`
+    ),
+    "",
+    "Database: embedded PGlite in DATA_DIR/pglite, or a PostgreSQL server when",
+    "DATABASE_URL (or PGHOST) is set.",
+  ].join("\n");
+}
+
+/** Dispatches to a subcommand; returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  const [name, ...rest] = args;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    console.log(usage());
+    return name ? 0 : 2;
+  }
+  const entry = SUBCOMMANDS[name];
+  if (!entry) {
+    console.error(`ecom: unknown subcommand "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  return await entry.main(rest);
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

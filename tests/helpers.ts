@@ -1,0 +1,147 @@
+/**
+ * Test plumbing: every database test runs once per backend, on a fresh
+ * embedded database in a temporary directory and on a fresh database
+ * created on the PostgreSQL server named by ECOM_TEST_DATABASE_URL.
+ * In CI (CI=true) a missing server URL fails the server variants instead of
+ * skipping them, so a green run always means both backends were tested.
+ *
+ * @module
+ */
+import postgres from "postgres";
+import { type Config, ConfigSchema } from "../lib/config.ts";
+import { type Db, openDb } from "../lib/db.ts";
+import { setupLogging } from "../lib/log.ts";
+
+export const SERVER_URL = Deno.env.get("ECOM_TEST_DATABASE_URL");
+const IN_CI = Deno.env.get("CI") === "true";
+
+export type Backend = "embedded" | "server";
+
+/** What a database test receives. */
+export interface DbTestContext {
+  backend: Backend;
+  config: Config;
+  /** Opens another connection to the same database (the test closes it). */
+  open(): Promise<Db>;
+  db: Db;
+  dir: string;
+}
+
+await setupLogging({
+  logDir: await Deno.makeTempDir({ prefix: "ecom-test-logs-" }),
+  level: "error",
+});
+
+/** A fresh temporary directory, removed by the caller or the OS. */
+export function tempDir(prefix = "ecom-test-"): Promise<string> {
+  return Deno.makeTempDir({ prefix });
+}
+
+/** Builds a configuration for tests without reading the environment. */
+export function testConfig(
+  dir: string,
+  overrides: Record<string, unknown> = {},
+): Config {
+  return ConfigSchema.parse({
+    dataDir: `${dir}/data`,
+    logDir: `${dir}/logs`,
+    ...overrides,
+  });
+}
+
+async function createServerDb(): Promise<
+  { url: string; drop(): Promise<void> }
+> {
+  const admin = postgres(SERVER_URL!, { max: 1, onnotice: () => {} });
+  const name = `ecom_t_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+  await admin.unsafe(`CREATE DATABASE ${name}`);
+  const url = new URL(SERVER_URL!);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
+
+/**
+ * Registers `fn` as one test per backend: "<name> [embedded]" and
+ * "<name> [server]".
+ */
+export function dbTest(
+  name: string,
+  fn: (ctx: DbTestContext) => Promise<void>,
+  options: { configOverrides?: Record<string, unknown>; only?: Backend } = {},
+): void {
+  for (const backend of ["embedded", "server"] as const) {
+    if (options.only && options.only !== backend) continue;
+    const missingServer = backend === "server" && !SERVER_URL;
+    Deno.test({
+      name: `${name} [${backend}]`,
+      ignore: missingServer && !IN_CI,
+      sanitizeResources: false,
+      sanitizeOps: false,
+      async fn() {
+        if (missingServer) {
+          throw new Error(
+            "ECOM_TEST_DATABASE_URL is not set: server tests cannot run (CI requires them)",
+          );
+        }
+        const dir = await tempDir();
+        let server: Awaited<ReturnType<typeof createServerDb>> | undefined;
+        if (backend === "server") server = await createServerDb();
+        const config = testConfig(dir, {
+          ...options.configOverrides,
+          ...(server ? { databaseUrl: server.url } : {}),
+        });
+        const db = await openDb(config);
+        try {
+          await fn({ backend, config, db, dir, open: () => openDb(config) });
+        } finally {
+          await db.close();
+          await server?.drop();
+          await Deno.remove(dir, { recursive: true }).catch(() => {});
+        }
+      },
+    });
+  }
+}
+
+/** Parses a CSV file into records (header first) with csv-parse, independently of the loader. */
+export async function readCsv(path: string): Promise<string[][]> {
+  const { parse } = await import("csv-parse/sync");
+  return parse(await Deno.readTextFile(path), { bom: true }) as string[][];
+}
+
+/** Reads a CSV file into objects keyed by header. */
+export async function readCsvObjects(
+  path: string,
+): Promise<Record<string, string>[]> {
+  const [header, ...rows] = await readCsv(path);
+  return rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]])));
+}
+
+/** Runs a deno subprocess and returns its exit code and output. */
+export async function runDeno(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: options.cwd,
+    env: { NO_COLOR: "1", ...options.env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: dec.decode(out.stdout),
+    stderr: dec.decode(out.stderr),
+  };
+}
+
+/** The repository root (tests run from anywhere). */
+export const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
