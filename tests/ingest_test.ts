@@ -121,7 +121,7 @@ dbTest(
     lines[700] = lines[700] + ",EXTRA";
     await Deno.writeTextFile(path, lines.join("\n"));
 
-    const msg = await rejects(
+    await rejects(
       runIngest(config, db),
       /transaction_items\.csv: line 701: expected 7 fields, found 8/,
     );
