@@ -21,12 +21,36 @@ import { STEPS } from "./pipeline.ts";
 
 export const command: Command = {
   name: "bench",
-  summary: "time each stage (and psql \\copy on a server) and write JSON figures",
+  summary:
+    "time each stage (and psql \\copy on a server) and write JSON figures",
   flags: [
-    { name: "scale", type: "number", config: "generate.scale", help: "data volume multiplier", defaultText: "1" },
-    { name: "backend", type: "string", arg: "embedded|server", help: "which database to measure", defaultText: "server if DATABASE_URL is set" },
-    { name: "runs", type: "number", help: "repetitions; figures are medians", defaultText: "3" },
-    { name: "out", type: "string", arg: "FILE", help: "where to write the JSON", defaultText: "DATA_DIR/processed/bench.json" },
+    {
+      name: "scale",
+      type: "number",
+      config: "generate.scale",
+      help: "data volume multiplier",
+      defaultText: "1",
+    },
+    {
+      name: "backend",
+      type: "string",
+      arg: "embedded|server",
+      help: "which database to measure",
+      defaultText: "server if DATABASE_URL is set",
+    },
+    {
+      name: "runs",
+      type: "number",
+      help: "repetitions; figures are medians",
+      defaultText: "3",
+    },
+    {
+      name: "out",
+      type: "string",
+      arg: "FILE",
+      help: "where to write the JSON",
+      defaultText: "DATA_DIR/processed/bench.json",
+    },
   ],
 };
 
@@ -50,7 +74,11 @@ async function psqlCopy(url: string, rawDir: string): Promise<number> {
     const cols = CONTRACT_COLUMNS[t].join(", ");
     await psql(url, [`TRUNCATE staging.${t} RESTART IDENTITY`]);
     const t0 = performance.now();
-    await psql(url, [`\\copy staging.${t} (${cols}) FROM '${rawDir}/${fileOf(t)}' WITH (FORMAT csv, HEADER true)`]);
+    await psql(url, [
+      `\\copy staging.${t} (${cols}) FROM '${rawDir}/${
+        fileOf(t)
+      }' WITH (FORMAT csv, HEADER true)`,
+    ]);
     seconds += (performance.now() - t0) / 1000;
   }
   return seconds;
@@ -60,25 +88,50 @@ async function psql(url: string, commands: string[]): Promise<void> {
   let out;
   try {
     out = await new Deno.Command("psql", {
-      args: [url, "-X", "-q", "-v", "ON_ERROR_STOP=1", ...commands.flatMap((c) => ["-c", c])],
+      args: [
+        url,
+        "-X",
+        "-q",
+        "-v",
+        "ON_ERROR_STOP=1",
+        ...commands.flatMap((c) => ["-c", c]),
+      ],
       stdout: "null",
       stderr: "piped",
     }).output();
   } catch (err) {
-    throw new PipelineError("BENCH", `cannot run psql for the baseline: ${(err as Error).message}`, {
-      hint: "install the PostgreSQL client (psql) or use --backend embedded",
-    });
+    throw new PipelineError(
+      "BENCH",
+      `cannot run psql for the baseline: ${(err as Error).message}`,
+      {
+        hint: "install the PostgreSQL client (psql) or use --backend embedded",
+      },
+    );
   }
-  if (!out.success) throw new PipelineError("BENCH", `psql failed: ${new TextDecoder().decode(out.stderr)}`);
+  if (!out.success) {
+    throw new PipelineError(
+      "BENCH",
+      `psql failed: ${new TextDecoder().decode(out.stderr)}`,
+    );
+  }
 }
 
 /** Runs the benchmark and returns the JSON document. */
-export async function runBench(config: Config, backend: "embedded" | "server", runs: number) {
+export async function runBench(
+  config: Config,
+  backend: "embedded" | "server",
+  runs: number,
+) {
   const logger = log("bench");
   if (backend === "server" && !config.databaseUrl) {
-    throw new PipelineError("USAGE", "--backend server needs DATABASE_URL (or --database-url)");
+    throw new PipelineError(
+      "USAGE",
+      "--backend server needs DATABASE_URL (or --database-url)",
+    );
   }
-  const cfg: Config = backend === "embedded" ? { ...config, databaseUrl: undefined } : config;
+  const cfg: Config = backend === "embedded"
+    ? { ...config, databaseUrl: undefined }
+    : config;
   const perStage: Record<string, { rows: number; seconds: number[] }> = {};
   const copySeconds: number[] = [];
   const totals: number[] = [];
@@ -91,25 +144,36 @@ export async function runBench(config: Config, backend: "embedded" | "server", r
         // The baseline loads the files generate just wrote, before ingest
         // loads them again, so later stages see the pipeline's own load.
         if (step.name === "ingest" && backend === "server") {
-          copySeconds.push(await psqlCopy(cfg.databaseUrl!, `${cfg.dataDir}/raw`));
+          copySeconds.push(
+            await psqlCopy(cfg.databaseUrl!, `${cfg.dataDir}/raw`),
+          );
         }
         const t0 = performance.now();
         const result = await step.run(cfg, () => Promise.resolve(db), {});
         const seconds = (performance.now() - t0) / 1000;
         total += seconds;
-        (perStage[step.name] ??= { rows: result.rows, seconds: [] }).seconds.push(seconds);
+        (perStage[step.name] ??= { rows: result.rows, seconds: [] }).seconds
+          .push(seconds);
         if (step.name === "ingest") copyRows = result.rows;
       }
     } finally {
       await db.close();
     }
     totals.push(total);
-    logger.info("run {run}/{runs}: {seconds} s", { run, runs, seconds: round(total, 1) });
+    logger.info("run {run}/{runs}: {seconds} s", {
+      run,
+      runs,
+      seconds: round(total, 1),
+    });
   }
   const stages: Record<string, Figure> = {};
   for (const [name, s] of Object.entries(perStage)) {
     const seconds = median(s.seconds);
-    stages[name] = { rows: s.rows, seconds: round(seconds), rows_per_second: Math.round(s.rows / seconds) };
+    stages[name] = {
+      rows: s.rows,
+      seconds: round(seconds),
+      rows_per_second: Math.round(s.rows / seconds),
+    };
   }
   const doc: Record<string, unknown> = {
     scale: cfg.generate.scale,
@@ -120,7 +184,10 @@ export async function runBench(config: Config, backend: "embedded" | "server", r
   };
   if (backend === "server") {
     const copy = median(copySeconds);
-    doc.baseline = { psql_copy_seconds: round(copy), psql_copy_rows_per_second: Math.round(copyRows / copy) };
+    doc.baseline = {
+      psql_copy_seconds: round(copy),
+      psql_copy_rows_per_second: Math.round(copyRows / copy),
+    };
     doc.ingest_vs_copy_ratio = round(copy / stages.ingest.seconds);
   }
   return doc;
@@ -132,12 +199,18 @@ export function main(args: string[]): Promise<number> {
     const backend = (ctx.values.backend as string | undefined) ??
       (ctx.config.databaseUrl ? "server" : "embedded");
     if (backend !== "embedded" && backend !== "server") {
-      throw new PipelineError("USAGE", `--backend must be embedded or server: got "${backend}"`);
+      throw new PipelineError(
+        "USAGE",
+        `--backend must be embedded or server: got "${backend}"`,
+      );
     }
     const runs = (ctx.values.runs as number | undefined) ?? 3;
     const doc = await runBench(ctx.config, backend, runs);
-    const out = (ctx.values.out as string | undefined) ?? `${ctx.config.dataDir}/processed/bench.json`;
-    await Deno.mkdir(out.slice(0, Math.max(0, out.lastIndexOf("/"))) || ".", { recursive: true });
+    const out = (ctx.values.out as string | undefined) ??
+      `${ctx.config.dataDir}/processed/bench.json`;
+    await Deno.mkdir(out.slice(0, Math.max(0, out.lastIndexOf("/"))) || ".", {
+      recursive: true,
+    });
     await Deno.writeTextFile(out, JSON.stringify(doc, null, 2) + "\n");
     console.log(JSON.stringify(doc, null, 2));
     console.log(`bench: written to ${out}`);

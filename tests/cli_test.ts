@@ -2,42 +2,82 @@
 import assert from "node:assert/strict";
 import { ROOT, runDeno, tempDir } from "./helpers.ts";
 
-const tasks = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`)).tasks as Record<string, string>;
+const tasks = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`))
+  .tasks as Record<string, string>;
 
 /** The permission flags of a deno.json task, so tests run with exactly what users get. */
 function flagsOf(task: string): string[] {
-  return tasks[task].split(" ").filter((a) => a.startsWith("--allow") || a.startsWith("--unstable"));
+  return tasks[task].split(" ").filter((a) =>
+    a.startsWith("--allow") || a.startsWith("--unstable")
+  );
 }
 
 const SUBCOMMANDS = ["generate", "ingest", "pipeline"];
 
 Deno.test("every subcommand and stage script answers --help", async () => {
   for (const sub of SUBCOMMANDS) {
-    const r = await runDeno(["run", ...flagsOf("ecom"), "main.ts", sub, "--help"], { cwd: ROOT });
+    const r = await runDeno([
+      "run",
+      ...flagsOf("ecom"),
+      "main.ts",
+      sub,
+      "--help",
+    ], { cwd: ROOT });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`^ecom ${sub} - `));
     assert.match(r.stdout, /--data-dir DIR/);
   }
-  const direct = await runDeno(["run", ...flagsOf("generate"), "stages/generate.ts", "--help"], { cwd: ROOT });
+  const direct = await runDeno([
+    "run",
+    ...flagsOf("generate"),
+    "stages/generate.ts",
+    "--help",
+  ], { cwd: ROOT });
   assert.equal(direct.code, 0);
   assert.match(direct.stdout, /--defect-rate/);
-  const top = await runDeno(["run", ...flagsOf("ecom"), "main.ts", "--help"], { cwd: ROOT });
+  const top = await runDeno(["run", ...flagsOf("ecom"), "main.ts", "--help"], {
+    cwd: ROOT,
+  });
   assert.equal(top.code, 0);
-  for (const sub of SUBCOMMANDS) assert.match(top.stdout, new RegExp(`\\n  ${sub} `));
+  for (const sub of SUBCOMMANDS) {
+    assert.match(top.stdout, new RegExp(`\\n  ${sub} `));
+  }
 });
 
 Deno.test("bad usage exits 2; bad input exits 1 with one line and no stack trace", async () => {
   const dir = await tempDir();
-  const unknown = await runDeno(["run", ...flagsOf("ecom"), "main.ts", "generate", "--bogus"], { cwd: ROOT });
+  const unknown = await runDeno([
+    "run",
+    ...flagsOf("ecom"),
+    "main.ts",
+    "generate",
+    "--bogus",
+  ], { cwd: ROOT });
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /generate: error: .*bogus/);
 
-  const badValue = await runDeno(["run", ...flagsOf("ecom"), "main.ts", "generate", "--scale", "abc"], { cwd: ROOT });
+  const badValue = await runDeno([
+    "run",
+    ...flagsOf("ecom"),
+    "main.ts",
+    "generate",
+    "--scale",
+    "abc",
+  ], { cwd: ROOT });
   assert.equal(badValue.code, 2);
   assert.match(badValue.stderr, /--scale must be a number: got "abc"/);
 
   // Missing input files, in a data dir the task may use.
-  const r = await runDeno(["run", "-A", `${ROOT}/main.ts`, "ingest", "--data-dir", `${dir}/data`, "--log-dir", `${dir}/logs`], { cwd: dir });
+  const r = await runDeno([
+    "run",
+    "-A",
+    `${ROOT}/main.ts`,
+    "ingest",
+    "--data-dir",
+    `${dir}/data`,
+    "--log-dir",
+    `${dir}/logs`,
+  ], { cwd: dir });
   assert.equal(r.code, 1);
   assert.match(r.stderr, /ingest: error: .*customers\.csv: file not found/);
   assert.doesNotMatch(r.stderr, /^\s+at /m, "no stack trace");
@@ -45,10 +85,22 @@ Deno.test("bad usage exits 2; bad input exits 1 with one line and no stack trace
 
 Deno.test("reading CSVs outside data/ names the grant to add", async () => {
   const dir = await tempDir();
-  const r = await runDeno(["run", ...flagsOf("ingest"), "stages/ingest.ts", "--input", dir], { cwd: ROOT });
+  const r = await runDeno([
+    "run",
+    ...flagsOf("ingest"),
+    "stages/ingest.ts",
+    "--input",
+    dir,
+  ], { cwd: ROOT });
   assert.equal(r.code, 1);
-  assert.match(r.stderr, new RegExp(`Not allowed to read ${dir}/customers\\.csv`));
-  assert.match(r.stderr, new RegExp(`--allow-read=data,logs,node_modules,${dir}`));
+  assert.match(
+    r.stderr,
+    new RegExp(`Not allowed to read ${dir}/customers\\.csv`),
+  );
+  assert.match(
+    r.stderr,
+    new RegExp(`--allow-read=data,logs,node_modules,${dir}`),
+  );
   assert.match(r.stderr, /copy the files into data\/raw/);
 });
 
@@ -56,8 +108,13 @@ Deno.test("the generate task cannot open a network connection", async () => {
   assert.ok(!flagsOf("generate").some((f) => f.startsWith("--allow-net")));
   const dir = await tempDir();
   const probe = `${dir}/probe.ts`;
-  await Deno.writeTextFile(probe, `(await Deno.connect({ hostname: "127.0.0.1", port: 5432 })).close();`);
-  const r = await runDeno(["run", ...flagsOf("generate"), probe], { cwd: ROOT });
+  await Deno.writeTextFile(
+    probe,
+    `(await Deno.connect({ hostname: "127.0.0.1", port: 5432 })).close();`,
+  );
+  const r = await runDeno(["run", ...flagsOf("generate"), probe], {
+    cwd: ROOT,
+  });
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /NotCapable|Requires net access/);
 });
