@@ -6,6 +6,8 @@
  */
 import * as generate from "./stages/generate.ts";
 import * as ingest from "./stages/ingest.ts";
+import * as quality from "./stages/quality.ts";
+import * as transform from "./stages/transform.ts";
 import * as pipeline from "./tasks/pipeline.ts";
 import type { Command } from "./lib/cli.ts";
 
@@ -18,6 +20,8 @@ interface Entry {
 export const SUBCOMMANDS: Record<string, Entry> = {
   generate,
   ingest,
+  quality,
+  transform,
   pipeline,
 };
 

@@ -36,6 +36,28 @@ export const ConfigSchema = z.object({
     endDate: isoDate.default("2025-12-31"),
     defectRate: z.number().min(0).max(0.2).default(0.02),
   }).prefault({}),
+  quality: z.object({
+    /** Below this overall score (0-100) the quality gate fails the run. */
+    minScore: z.number().min(0).max(100).default(80),
+    /** Weights of the dimensions in the overall score. */
+    weights: z.object({
+      completeness: z.number().min(0).default(20),
+      uniqueness: z.number().min(0).default(15),
+      validity: z.number().min(0).default(15),
+      referential_integrity: z.number().min(0).default(25),
+      consistency: z.number().min(0).default(15),
+      accuracy: z.number().min(0).default(10),
+    }).prefault({}),
+    /** Per-check overrides of severity and thresholds, keyed by check name. */
+    checks: z.record(
+      z.string(),
+      z.object({
+        severity: z.enum(["error", "warn"]).optional(),
+        maxFailedShare: z.number().min(0).max(1).optional(),
+        maxFailedRows: z.number().int().min(0).optional(),
+      }),
+    ).default({}),
+  }).prefault({}),
   ingest: z.object({
     /** Bytes per COPY chunk on the embedded database (it copies from memory). */
     chunkBytes: z.number().int().min(64 * 1024).default(16 * 1024 * 1024),

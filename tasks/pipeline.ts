@@ -13,6 +13,8 @@ import { secondsSince, type StageResult } from "../lib/stage.ts";
 import { describeError } from "../lib/errors.ts";
 import { runGenerate } from "../stages/generate.ts";
 import { runIngest } from "../stages/ingest.ts";
+import { gateError, runQuality } from "../stages/quality.ts";
+import { runTransform } from "../stages/transform.ts";
 
 /** One step of the pipeline. */
 export interface Step {

@@ -12,7 +12,7 @@ function flagsOf(task: string): string[] {
   );
 }
 
-const SUBCOMMANDS = ["generate", "ingest", "pipeline"];
+const SUBCOMMANDS = ["generate", "ingest", "quality", "transform", "pipeline"];
 
 Deno.test("every subcommand and stage script answers --help", async () => {
   for (const sub of SUBCOMMANDS) {

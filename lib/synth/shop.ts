@@ -182,7 +182,7 @@ export async function generateShop(
   for (let i = 0; i < nc; i++) {
     const row = base[i];
     const [id, fn, , email, , , city] = row;
-    const kind = custDefect.get(i);
+    let kind = custDefect.get(i);
     let extra: string[] | undefined;
     let column = "";
     let detail = "";
@@ -205,7 +205,13 @@ export async function generateShop(
         break;
       case "duplicate_email": {
         column = "email";
-        const other = cleanCustomers.length ? rng.pick(cleanCustomers) : i;
+        // The later row of the pair is the duplicate: copy an earlier one.
+        const earlier = cleanCustomers.filter((c) => c < i);
+        if (earlier.length === 0) {
+          kind = undefined;
+          break;
+        }
+        const other = rng.pick(earlier);
         row[3] = ` ${emails[other].toUpperCase()}`;
         detail = `same as ${custId(other + 1)}`;
         break;

@@ -1,0 +1,92 @@
+-- Production: typed, cleansed, constrained. Idempotent.
+CREATE SCHEMA IF NOT EXISTS production;
+
+CREATE TABLE IF NOT EXISTS production.customers (
+  customer_id text PRIMARY KEY CHECK (customer_id <> ''),
+  first_name text,
+  last_name text,
+  email text,
+  phone text,
+  registration_date date NOT NULL,
+  city text,
+  state text,
+  country text,
+  age_group text,
+  -- false once a full snapshot no longer contains the id (kept for history).
+  is_active boolean NOT NULL DEFAULT true,
+  source_file text,
+  source_row bigint,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  -- Deferred so that a load that swaps two customers' emails commits.
+  CONSTRAINT customers_email_key UNIQUE (email) DEFERRABLE INITIALLY DEFERRED
+);
+
+CREATE TABLE IF NOT EXISTS production.products (
+  product_id text PRIMARY KEY CHECK (product_id <> ''),
+  product_name text,
+  category text,
+  sub_category text,
+  price numeric(12,2) NOT NULL CHECK (price >= 0),
+  cost numeric(12,2) CHECK (cost >= 0),
+  brand text,
+  stock_quantity integer CHECK (stock_quantity >= 0),
+  supplier_id text,
+  is_active boolean NOT NULL DEFAULT true,
+  source_file text,
+  source_row bigint,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS production.transactions (
+  transaction_id text PRIMARY KEY CHECK (transaction_id <> ''),
+  customer_id text NOT NULL REFERENCES production.customers (customer_id),
+  transaction_date date NOT NULL,
+  transaction_time time,
+  payment_method text,
+  shipping_address text,
+  -- Sum of the items' line totals (the stated amount when within a cent).
+  total_amount numeric(14,2) NOT NULL,
+  stated_total_amount numeric(14,2),
+  source_file text,
+  source_row bigint,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS transactions_customer_idx ON production.transactions (customer_id);
+CREATE INDEX IF NOT EXISTS transactions_date_idx ON production.transactions (transaction_date);
+
+CREATE TABLE IF NOT EXISTS production.transaction_items (
+  item_id text PRIMARY KEY CHECK (item_id <> ''),
+  transaction_id text NOT NULL REFERENCES production.transactions (transaction_id),
+  product_id text NOT NULL REFERENCES production.products (product_id),
+  quantity integer NOT NULL CHECK (quantity > 0),
+  unit_price numeric(12,2) NOT NULL CHECK (unit_price >= 0),
+  discount_percentage numeric(5,2) NOT NULL DEFAULT 0
+    CHECK (discount_percentage BETWEEN 0 AND 100),
+  -- quantity * unit_price * (1 - discount/100) in cents (the stated amount when within a cent).
+  line_total numeric(14,2) NOT NULL,
+  stated_line_total numeric(14,2),
+  source_file text,
+  source_row bigint,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS items_transaction_idx ON production.transaction_items (transaction_id);
+CREATE INDEX IF NOT EXISTS items_product_idx ON production.transaction_items (product_id);
+
+-- Every staging row that could not enter production, with every reason.
+CREATE TABLE IF NOT EXISTS production.rejected_records (
+  run_id text NOT NULL,
+  staging_loaded_at timestamptz,
+  table_name text NOT NULL,
+  record_id text,
+  source_file text,
+  source_row bigint NOT NULL,
+  reasons text[] NOT NULL,
+  raw jsonb NOT NULL,
+  rejected_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (staging_loaded_at, table_name, source_row)
+);
+CREATE INDEX IF NOT EXISTS rejected_run_idx ON production.rejected_records (run_id);

@@ -1,0 +1,346 @@
+#!/usr/bin/env -S deno run --allow-read=data,logs,node_modules --allow-write=data,logs --allow-env --allow-net
+/**
+ * Stage 3: data-quality checks over the staging tables, as set-based SQL.
+ * Writes `data_quality_report.json`, records every result in
+ * `ops.dq_results`, and fails (exit 1) when the quality gate fails, so the
+ * pipeline stops before production.
+ *
+ * @module
+ */
+import { type Command, runCommand } from "../lib/cli.ts";
+import type { Config } from "../lib/config.ts";
+import type { Db } from "../lib/db.ts";
+import { PipelineError } from "../lib/errors.ts";
+import { log } from "../lib/log.ts";
+import { writeReport } from "../lib/report.ts";
+import { newRunId } from "../lib/run_id.ts";
+import { n, secondsSince, type StageResult } from "../lib/stage.ts";
+import {
+  CONTRACT_KEYS,
+  type Dimension,
+  DIMENSIONS,
+  effectiveRules,
+  type Rule,
+} from "../lib/quality_rules.ts";
+import functionsSql from "../sql/common/functions.sql" with { type: "text" };
+import opsSql from "../sql/ops/schema.sql" with { type: "text" };
+import customersSql from "../sql/quality/customers.sql" with { type: "text" };
+import productsSql from "../sql/quality/products.sql" with { type: "text" };
+import transactionsSql from "../sql/quality/transactions.sql" with {
+  type: "text",
+};
+import itemsSql from "../sql/quality/transaction_items.sql" with {
+  type: "text",
+};
+import { setupStaging } from "./ingest.ts";
+
+export const command: Command = {
+  name: "quality",
+  summary:
+    "check the staging data, score it, and stop the run if the gate fails",
+  flags: [{
+    name: "min-score",
+    type: "number",
+    config: "quality.minScore",
+    help: "the gate fails below this overall score (0-100)",
+    defaultText: "80",
+  }],
+  details: [
+    "Writes DATA_DIR/processed/data_quality_report.json and appends to ops.dq_results.",
+    "Exit code 1 with one line per failed check when the gate fails.",
+  ].join("\n"),
+};
+
+/** One check's result, as in the report. */
+export interface CheckResult {
+  name: string;
+  table: string;
+  dimension: Dimension;
+  severity: "error" | "warn";
+  description: string;
+  checked: number;
+  failed: number;
+  failed_share: number;
+  threshold: { max_failed_share: number; max_failed_rows?: number };
+  status: "passed" | "warning" | "failed";
+  score: number;
+  samples: Array<{ id: string | null; source_row: number }>;
+  detail?: Record<string, number>;
+}
+
+/** What {@linkcode runQuality} returns. */
+export interface QualityResult extends StageResult {
+  report: Record<string, unknown>;
+  checks: Record<string, CheckResult>;
+  score: number;
+  grade: string;
+  passed: boolean;
+  gateFailures: string[];
+}
+
+/** Letter grade for a score: A >= 90, B >= 80, C >= 70, D >= 60, else F. */
+export function grade(score: number): string {
+  return score >= 90
+    ? "A"
+    : score >= 80
+    ? "B"
+    : score >= 70
+    ? "C"
+    : score >= 60
+    ? "D"
+    : "F";
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/** Creates the helper functions and the ops tables (idempotent). */
+export async function setupQuality(db: Db): Promise<void> {
+  await setupStaging(db);
+  await db.exec(functionsSql);
+  await db.exec(opsSql);
+}
+
+/**
+ * Runs every check, writes the report and history, and evaluates the gate.
+ * Does not throw when the gate fails: callers decide (see {@linkcode gateError}).
+ */
+export async function runQuality(
+  config: Config,
+  db: Db,
+  options: { runId?: string } = {},
+): Promise<QualityResult> {
+  const logger = log("quality");
+  const start = performance.now();
+  const rules = effectiveRules(config);
+  const runId = options.runId ?? newRunId();
+  await setupQuality(db);
+
+  const checks: Record<string, CheckResult> = {};
+  for (const sql of [customersSql, productsSql, transactionsSql, itemsSql]) {
+    const rows = await db.query<{
+      check_name: string;
+      checked: number;
+      failed: number;
+      sample_ids: (string | null)[] | null;
+      sample_rows: number[] | null;
+      detail: Record<string, number> | null;
+    }>(sql);
+    for (const r of rows) {
+      const rule = rules[r.check_name];
+      if (!rule) {
+        throw new Error(
+          `check ${r.check_name} has no rule in lib/quality_rules.ts`,
+        );
+      }
+      checks[r.check_name] = evaluate(r.check_name, rule, r);
+    }
+  }
+  const missing = Object.keys(rules).filter((name) => !checks[name]);
+  if (missing.length) {
+    throw new Error(`no SQL computed the check(s) ${missing.join(", ")}`);
+  }
+
+  const dims = {} as Record<
+    Dimension,
+    { checked: number; failed: number; score: number }
+  >;
+  for (const d of DIMENSIONS) {
+    const list = Object.values(checks).filter((c) => c.dimension === d);
+    const checked = list.reduce((a, c) => a + c.checked, 0);
+    const failed = list.reduce((a, c) => a + c.failed, 0);
+    dims[d] = {
+      checked,
+      failed,
+      score: checked ? round2(100 * (1 - failed / checked)) : 100,
+    };
+  }
+  const weights = config.quality.weights;
+  const totalWeight = DIMENSIONS.reduce((a, d) => a + weights[d], 0) || 1;
+  const score = round2(
+    DIMENSIONS.reduce((a, d) => a + weights[d] * dims[d].score, 0) /
+      totalWeight,
+  );
+  const letter = grade(score);
+
+  const gateFailures = Object.values(checks).filter((c) =>
+    c.status === "failed"
+  ).map((c) =>
+    `${c.name}: ${n(c.failed)} of ${n(c.checked)} rows (${
+      (100 * c.failed_share).toFixed(2)
+    }%) ${c.description}; limit ${
+      c.threshold.max_failed_rows !== undefined
+        ? `${n(c.threshold.max_failed_rows)} rows or `
+        : ""
+    }${(100 * c.threshold.max_failed_share).toFixed(2)}%`
+  );
+  if (score < config.quality.minScore) {
+    gateFailures.push(
+      `overall score ${score} is below the minimum ${config.quality.minScore}`,
+    );
+  }
+  const passed = gateFailures.length === 0;
+  const warnings = Object.values(checks).filter((c) => c.status === "warning")
+    .map((c) =>
+      `${c.name}: ${n(c.failed)} of ${n(c.checked)} rows - ${c.description}`
+    );
+
+  const checkedAt = new Date();
+  const checksPerformed: Record<string, unknown> = {};
+  for (const d of DIMENSIONS) {
+    const list = Object.values(checks).filter((c) => c.dimension === d);
+    checksPerformed[CONTRACT_KEYS[d]] = {
+      dimension: d,
+      status: list.some((c) => c.status === "failed")
+        ? "failed"
+        : list.some((c) => c.status === "warning")
+        ? "warning"
+        : "passed",
+      checked: dims[d].checked,
+      failed: dims[d].failed,
+      score: dims[d].score,
+      checks: Object.fromEntries(list.map((c) => [c.name, c])),
+    };
+  }
+  const staged = await db.query<{ loaded_at: string | null; rows: number }>(
+    `SELECT max(loaded_at)::text AS loaded_at,
+       (SELECT count(*) FROM staging.customers) + (SELECT count(*) FROM staging.products)
+       + (SELECT count(*) FROM staging.transactions) + (SELECT count(*) FROM staging.transaction_items) AS rows
+     FROM staging.transactions`,
+  );
+  const report = {
+    check_timestamp: checkedAt.toISOString(),
+    run_id: runId,
+    backend: db.kind,
+    staging_loaded_at: staged[0].loaded_at,
+    rows_checked: staged[0].rows,
+    checks_performed: checksPerformed,
+    dimension_scores: Object.fromEntries(
+      DIMENSIONS.map((d) => [d, dims[d].score]),
+    ),
+    weights,
+    overall_quality_score: score,
+    quality_grade: letter,
+    gate: {
+      passed,
+      min_score: config.quality.minScore,
+      failures: gateFailures,
+    },
+    warnings,
+  };
+
+  await db.transaction(async (tx) => {
+    await tx.query(
+      `INSERT INTO ops.dq_runs (run_id, checked_at, overall_score, grade, passed, staging_loaded_at)
+       VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (run_id) DO UPDATE SET checked_at = EXCLUDED.checked_at,
+         overall_score = EXCLUDED.overall_score, grade = EXCLUDED.grade, passed = EXCLUDED.passed`,
+      [
+        runId,
+        checkedAt.toISOString(),
+        score,
+        letter,
+        passed,
+        staged[0].loaded_at,
+      ],
+    );
+    // One set-based insert for all checks.
+    await tx.query(
+      `INSERT INTO ops.dq_results
+         (run_id, checked_at, check_name, dimension, table_name, severity, checked, failed, score, status)
+       SELECT $1, $2, r->>'name', r->>'dimension', r->>'table', r->>'severity',
+              (r->>'checked')::bigint, (r->>'failed')::bigint, (r->>'score')::numeric, r->>'status'
+       FROM jsonb_array_elements($3::text::jsonb) AS r
+       ON CONFLICT (run_id, check_name) DO UPDATE SET checked = EXCLUDED.checked,
+         failed = EXCLUDED.failed, score = EXCLUDED.score, status = EXCLUDED.status`,
+      [runId, checkedAt.toISOString(), JSON.stringify(Object.values(checks))],
+    );
+  });
+  await writeReport(config, "data_quality_report.json", report);
+
+  for (const w of warnings) logger.warn("{warning}", { warning: w });
+  const summary = `score ${score} (grade ${letter}), ${
+    Object.keys(checks).length
+  } checks over ${n(staged[0].rows)} rows: ${
+    Object.values(checks).filter((c) => c.status === "passed").length
+  } passed, ${warnings.length} warnings, ${
+    Object.values(checks).filter((c) => c.status === "failed").length
+  } failed; gate ${passed ? "passed" : "FAILED"} in ${secondsSince(start)} s`;
+  logger.info("{summary}", { summary });
+  return {
+    rows: staged[0].rows,
+    summary,
+    warnings,
+    report,
+    checks,
+    score,
+    grade: letter,
+    passed,
+    gateFailures,
+  };
+}
+
+/** The error that stops the pipeline when the gate failed, one line per reason. */
+export function gateError(result: QualityResult): PipelineError {
+  return new PipelineError(
+    "QUALITY_GATE",
+    `quality gate failed (score ${result.score}, grade ${result.grade}):\n  - ${
+      result.gateFailures.join("\n  - ")
+    }`,
+    {
+      hint:
+        "see data/processed/data_quality_report.json; thresholds are quality.checks.<name> in the config",
+    },
+  );
+}
+
+function evaluate(
+  name: string,
+  rule: Rule,
+  r: {
+    checked: number;
+    failed: number;
+    sample_ids: (string | null)[] | null;
+    sample_rows: number[] | null;
+    detail: Record<string, number> | null;
+  },
+): CheckResult {
+  const share = r.checked ? r.failed / r.checked : 0;
+  const over = share > rule.maxFailedShare ||
+    (rule.maxFailedRows !== undefined && r.failed > rule.maxFailedRows);
+  const status = r.failed === 0
+    ? "passed"
+    : rule.severity === "error" && over
+    ? "failed"
+    : "warning";
+  const ids = r.sample_ids ?? [];
+  return {
+    name,
+    table: name.split(".")[0],
+    dimension: rule.dimension,
+    severity: rule.severity,
+    description: rule.description,
+    checked: r.checked,
+    failed: r.failed,
+    failed_share: Math.round(share * 1e6) / 1e6,
+    threshold: {
+      max_failed_share: rule.maxFailedShare,
+      ...(rule.maxFailedRows !== undefined
+        ? { max_failed_rows: rule.maxFailedRows }
+        : {}),
+    },
+    status,
+    score: r.checked ? round2(100 * (1 - share)) : 100,
+    samples: ids.map((id, i) => ({ id, source_row: r.sample_rows![i] })),
+    ...(r.detail ? { detail: r.detail } : {}),
+  };
+}
+
+/** CLI entry point: exit 1 when the gate fails. */
+export function main(args: string[]): Promise<number> {
+  return runCommand(command, args, async (ctx) => {
+    const result = await runQuality(ctx.config, await ctx.db());
+    if (!result.passed) throw gateError(result);
+  });
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,232 @@
+#!/usr/bin/env -S deno run --allow-read=data,logs,node_modules --allow-write=data,logs --allow-env --allow-net
+/**
+ * Stage 4: staging -> production. Cleanses, types, deduplicates and
+ * constrains the data with set-based SQL in one transaction; every staging
+ * row is accepted, rejected with its reasons, or collapsed as an exact
+ * duplicate, and the counts must reconcile or nothing is committed.
+ *
+ * @module
+ */
+import { type Command, runCommand } from "../lib/cli.ts";
+import type { Config } from "../lib/config.ts";
+import { type Db, literal } from "../lib/db.ts";
+import { PipelineError } from "../lib/errors.ts";
+import { log } from "../lib/log.ts";
+import { writeReport } from "../lib/report.ts";
+import { newRunId } from "../lib/run_id.ts";
+import { namedStatements } from "../lib/sql_named.ts";
+import { n, secondsSince, type StageResult } from "../lib/stage.ts";
+import { TABLES } from "../lib/contract.ts";
+import productionSchema from "../sql/production/schema.sql" with {
+  type: "text",
+};
+import transformSql from "../sql/production/transform.sql" with {
+  type: "text",
+};
+import { setupQuality } from "./quality.ts";
+
+const STATEMENTS = namedStatements(transformSql);
+
+export const command: Command = {
+  name: "transform",
+  summary:
+    "cleanse staging into the constrained production tables (rejects kept)",
+  flags: [{
+    name: "incremental",
+    type: "boolean",
+    help:
+      "staging holds an increment: do not mark absent customers/products inactive",
+  }],
+  details: [
+    "Rejected rows go to production.rejected_records with every reason. Writes",
+    "DATA_DIR/processed/transformation_summary.json.",
+  ].join("\n"),
+};
+
+/** Per-table figures of `transformation_summary.json`. */
+export interface TableSummary {
+  input: number;
+  output: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+  duplicates_collapsed: number;
+  deactivated?: number;
+  corrected_values: Record<string, number>;
+  rejected_by_reason: Record<string, number>;
+}
+
+/** Creates the production schema (idempotent). */
+export async function setupProduction(db: Db): Promise<void> {
+  await setupQuality(db);
+  await db.exec(productionSchema);
+}
+
+/** Runs the transform; throws (rolling everything back) if counts do not reconcile. */
+export async function runTransform(
+  config: Config,
+  db: Db,
+  options: { runId?: string; incremental?: boolean } = {},
+): Promise<StageResult & { tables: Record<string, TableSummary> }> {
+  const logger = log("transform");
+  const start = performance.now();
+  const runId = options.runId ?? newRunId();
+  await setupProduction(db);
+
+  const tables = await db.transaction(async (tx) => {
+    const [{ at }] = await tx.query<{ at: string }>(
+      `SELECT coalesce(max(loaded_at), now())::text AS at FROM (
+         SELECT loaded_at FROM staging.customers UNION ALL SELECT loaded_at FROM staging.products
+         UNION ALL SELECT loaded_at FROM staging.transactions
+         UNION ALL SELECT loaded_at FROM staging.transaction_items) x`,
+    );
+    await tx.exec(
+      `SET LOCAL ecom.run_id = ${literal(runId)};
+       SET LOCAL ecom.staging_loaded_at = ${literal(at)};
+       SET LOCAL ecom.full_refresh = ${
+        literal(options.incremental ? "off" : "on")
+      };`,
+    );
+    const results: Record<string, Record<string, unknown>[]> = {};
+    for (const [name, sql] of STATEMENTS) {
+      const t0 = performance.now();
+      results[name] = await tx.query(sql);
+      logger.debug("{name} in {ms} ms", {
+        name,
+        ms: Math.round(performance.now() - t0),
+      });
+    }
+    return summarize(results);
+  });
+
+  await writeReport(config, "transformation_summary.json", {
+    run_id: runId,
+    transform_timestamp: new Date().toISOString(),
+    backend: db.kind,
+    mode: options.incremental ? "incremental" : "full",
+    tables,
+    reconciliation:
+      "staging rows = production rows + rejected + duplicates collapsed, for every table",
+  });
+  const out = TABLES.reduce((a, t) => a + tables[t].output, 0);
+  const rejected = TABLES.reduce((a, t) => a + tables[t].rejected, 0);
+  const collapsed = TABLES.reduce(
+    (a, t) => a + tables[t].duplicates_collapsed,
+    0,
+  );
+  const corrected = TABLES.reduce(
+    (a, t) =>
+      a + Object.values(tables[t].corrected_values).reduce((x, y) => x + y, 0),
+    0,
+  );
+  const summary = `${n(out)} rows in production (${
+    TABLES.map((t) => `${t} ${n(tables[t].output)}`).join(", ")
+  }), ${n(rejected)} rejected, ${n(collapsed)} duplicates collapsed, ${
+    n(corrected)
+  } amounts corrected in ${secondsSince(start)} s`;
+  logger.info("{summary}", { summary });
+  return { rows: out, summary, tables };
+}
+
+function summarize(
+  results: Record<string, Record<string, unknown>[]>,
+): Record<string, TableSummary> {
+  const tables: Record<string, TableSummary> = {};
+  for (const t of TABLES) {
+    tables[t] = {
+      input: 0,
+      output: 0,
+      inserted: 0,
+      updated: 0,
+      unchanged: 0,
+      rejected: 0,
+      duplicates_collapsed: 0,
+      corrected_values: {},
+      rejected_by_reason: {},
+    };
+  }
+  const byStatus: Record<string, Record<string, number>> = {};
+  for (
+    const r of results.counts as {
+      table_name: string;
+      status: string;
+      rows: number;
+      corrected: number;
+    }[]
+  ) {
+    (byStatus[r.table_name] ??= {})[r.status] = r.rows;
+    tables[r.table_name].input += r.rows;
+    if (r.status === "accepted" && r.corrected) {
+      tables[r.table_name].corrected_values[
+        r.table_name === "transactions" ? "total_amount" : "line_total"
+      ] = r.corrected;
+    }
+  }
+  const upserts: Record<string, string> = {
+    customers: "upsert_customers",
+    products: "upsert_products",
+    transactions: "upsert_transactions",
+    transaction_items: "upsert_items",
+  };
+  for (
+    const r of results.reconcile as {
+      table_name: string;
+      in_production: number;
+      rejected: number;
+    }[]
+  ) {
+    const t = tables[r.table_name];
+    const s = byStatus[r.table_name] ?? {};
+    const accepted = s.accepted ?? 0;
+    t.output = r.in_production;
+    t.rejected = r.rejected;
+    t.duplicates_collapsed = s.collapsed ?? 0;
+    const [up] = results[upserts[r.table_name]] as {
+      inserted: number;
+      updated: number;
+    }[];
+    t.inserted = up.inserted;
+    t.updated = up.updated;
+    t.unchanged = accepted - up.inserted - up.updated;
+    // Nothing is lost: every staging row is accounted for exactly once.
+    if (
+      t.input !== t.output + t.rejected + t.duplicates_collapsed ||
+      r.in_production !== accepted
+    ) {
+      throw new PipelineError(
+        "RECONCILIATION",
+        `table ${r.table_name}: staging has ${t.input} rows but production received ${t.output} ` +
+          `(of ${accepted} accepted), ${t.rejected} were rejected and ${t.duplicates_collapsed} ` +
+          `collapsed; nothing was committed`,
+      );
+    }
+  }
+  for (const name of ["deactivate_customers", "deactivate_products"]) {
+    const [d] = results[name] as { deactivated: number }[];
+    if (d.deactivated) {
+      tables[name.replace("deactivate_", "")].deactivated = d.deactivated;
+    }
+  }
+  for (
+    const r of results.reject_reasons as {
+      table_name: string;
+      reason: string;
+      rows: number;
+    }[]
+  ) {
+    tables[r.table_name].rejected_by_reason[r.reason] = r.rows;
+  }
+  return tables;
+}
+
+/** CLI entry point. */
+export function main(args: string[]): Promise<number> {
+  return runCommand(command, args, async (ctx) => {
+    await runTransform(ctx.config, await ctx.db(), {
+      incremental: ctx.values.incremental as boolean | undefined,
+    });
+  });
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
