@@ -40,6 +40,18 @@ export const STEPS: Step[] = [
     run: async (config, db, o) =>
       runIngest(config, await db(), { inputDir: o.inputDir }),
   },
+  {
+    name: "quality",
+    run: async (config, db) => {
+      const result = await runQuality(config, await db());
+      if (!result.passed) throw gateError(result);
+      return result;
+    },
+  },
+  {
+    name: "transform",
+    run: async (config, db) => runTransform(config, await db()),
+  },
 ];
 
 export const command: Command = {

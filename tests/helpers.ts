@@ -11,6 +11,8 @@ import postgres from "postgres";
 import { type Config, ConfigSchema } from "../lib/config.ts";
 import { type Db, openDb } from "../lib/db.ts";
 import { setupLogging } from "../lib/log.ts";
+import { generateShop } from "../lib/synth/shop.ts";
+import { runIngest } from "../stages/ingest.ts";
 
 export const SERVER_URL = Deno.env.get("ECOM_TEST_DATABASE_URL");
 const IN_CI = Deno.env.get("CI") === "true";
@@ -145,3 +147,23 @@ export async function runDeno(
 
 /** The repository root (tests run from anywhere). */
 export const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+
+/** Generates a data set into `config.dataDir/raw` and loads it into staging. */
+export async function loadGenerated(
+  config: Config,
+  db: Db,
+  defectRate: number,
+  scale = 0.3,
+) {
+  const raw = `${config.dataDir}/raw`;
+  await generateShop({
+    seed: 11,
+    scale,
+    startDate: "2025-01-01",
+    endDate: "2025-12-31",
+    defectRate,
+    outDir: raw,
+  });
+  await runIngest(config, db);
+  return raw;
+}

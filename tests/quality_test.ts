@@ -11,33 +11,13 @@ import { runIngest } from "../stages/ingest.ts";
 import { gateError, runQuality } from "../stages/quality.ts";
 import {
   dbTest,
+  loadGenerated,
   readCsv,
   readCsvObjects,
   ROOT,
   runDeno,
   tempDir,
 } from "./helpers.ts";
-import type { Config } from "../lib/config.ts";
-import type { Db } from "../lib/db.ts";
-
-export async function loadGenerated(
-  config: Config,
-  db: Db,
-  defectRate: number,
-  scale = 0.3,
-) {
-  const raw = `${config.dataDir}/raw`;
-  await generateShop({
-    seed: 11,
-    scale,
-    startDate: "2025-01-01",
-    endDate: "2025-12-31",
-    defectRate,
-    outDir: raw,
-  });
-  await runIngest(config, db);
-  return raw;
-}
 
 dbTest(
   "every check fails exactly the injected defects of its kind",
@@ -190,7 +170,7 @@ dbTest(
     );
     assert.match(
       gateError(result).message,
-      /quality gate failed .*\n  - transactions\.orphan_customer/,
+      /quality gate failed .*\n {2}- transactions\.orphan_customer/,
     );
 
     const lenient = {
@@ -255,7 +235,7 @@ Deno.test("the quality command exits 1 and names the failed check", async () => 
   assert.match(r.stderr, /quality: error: quality gate failed/);
   assert.match(
     r.stderr,
-    /  - transactions\.orphan_customer: 200 of 1,000 rows \(20\.00%\)/,
+    / {2}- transactions\.orphan_customer: 200 of 1,000 rows \(20\.00%\)/,
   );
   assert.doesNotMatch(r.stderr, /^\s+at /m);
 });
