@@ -232,15 +232,16 @@ base AS (
       CASE WHEN NOT util.blank(s.total_amount) AND NOT util.is_num(s.total_amount)
         THEN 'unparseable_total_amount' END,
       -- The parent must be in production (this load's or an earlier one).
-      CASE WHEN NOT util.blank(s.customer_id) AND NOT EXISTS (
-          SELECT 1 FROM production.customers c WHERE c.customer_id = btrim(s.customer_id))
-        THEN CASE WHEN EXISTS (
-            SELECT 1 FROM v_customers v WHERE v.customer_id = btrim(s.customer_id))
+      CASE WHEN NOT util.blank(s.customer_id) AND pc.customer_id IS NULL
+        THEN CASE WHEN vc.customer_id IS NOT NULL
           THEN 'customer_rejected' ELSE 'orphan_customer' END
       END
     ], NULL) AS reasons
   FROM s
   LEFT JOIN util.payment_methods m ON m.key = util.payment_key(s.payment_method)
+  LEFT JOIN production.customers pc ON pc.customer_id = btrim(s.customer_id)
+  LEFT JOIN (SELECT DISTINCT customer_id FROM v_customers) vc
+    ON vc.customer_id = btrim(s.customer_id)
 ),
 ranked AS (
   SELECT base.*,
@@ -307,19 +308,21 @@ base AS (
           AND btrim(s.discount_percentage)::numeric NOT BETWEEN 0 AND 100
         THEN 'discount_out_of_range' END,
       CASE WHEN NOT util.blank(s.transaction_id) AND txn.transaction_id IS NULL
-        THEN CASE WHEN EXISTS (
-            SELECT 1 FROM v_transactions v WHERE v.transaction_id = btrim(s.transaction_id))
+        THEN CASE WHEN vt.transaction_id IS NOT NULL
           THEN 'transaction_rejected' ELSE 'orphan_transaction' END
       END,
       CASE WHEN NOT util.blank(s.product_id) AND p.product_id IS NULL
-        THEN CASE WHEN EXISTS (
-            SELECT 1 FROM v_products v WHERE v.product_id = btrim(s.product_id))
+        THEN CASE WHEN vp.product_id IS NOT NULL
           THEN 'product_rejected' ELSE 'orphan_product' END
       END
     ], NULL) AS reasons
   FROM s
   LEFT JOIN txn ON txn.transaction_id = btrim(s.transaction_id)
   LEFT JOIN production.products p ON p.product_id = btrim(s.product_id)
+  LEFT JOIN (SELECT DISTINCT transaction_id FROM v_transactions) vt
+    ON vt.transaction_id = btrim(s.transaction_id)
+  LEFT JOIN (SELECT DISTINCT product_id FROM v_products) vp
+    ON vp.product_id = btrim(s.product_id)
 ),
 ranked AS (
   SELECT base.*,

@@ -1,87 +1,119 @@
 -- Quality checks over staging.transactions in one pass (see customers.sql),
 -- including the checks that need customers (orphans, order before
 -- registration) and items (no items, total_amount vs the sum of the items).
-WITH t AS (
-  SELECT s.*, btrim(s.transaction_id) AS id,
-    row_number() OVER (PARTITION BY btrim(s.transaction_id) ORDER BY s.source_row) AS rn_id,
+WITH s AS MATERIALIZED (
+  -- Each value is tested once (see transaction_items.sql).
+  SELECT btrim(transaction_id) AS id, source_row, btrim(customer_id) AS cust_id,
+    transaction_id, customer_id, transaction_date, transaction_time, payment_method,
+    shipping_address, total_amount,
+    util.blank(transaction_id) AS id_blank,
+    util.blank(customer_id) AS cust_blank,
+    util.blank(transaction_date) AS date_blank,
+    util.blank(transaction_time) AS time_blank,
+    util.blank(total_amount) AS total_blank,
+    util.blank(payment_method) AS pay_blank,
+    util.is_date(transaction_date) AS date_ok,
+    util.is_time(transaction_time) AS time_ok,
+    util.is_num(total_amount) AS total_ok,
+    util.payment_key(payment_method) AS pay_key
+  FROM staging.transactions
+),
+dup_ids AS (SELECT id FROM s GROUP BY id HAVING count(*) > 1),
+ranked AS MATERIALIZED (
+  SELECT s.source_row, s.id,
+    row_number() OVER (PARTITION BY s.id ORDER BY s.source_row) AS rn_id,
     row_number() OVER (
       PARTITION BY s.transaction_id, s.customer_id, s.transaction_date, s.transaction_time,
         s.payment_method, s.shipping_address, s.total_amount
       ORDER BY s.source_row) AS rn_exact
-  FROM staging.transactions s
+  FROM s JOIN dup_ids USING (id)
 ),
 cust AS (
   -- First row of each customer id.
-  SELECT DISTINCT ON (btrim(customer_id)) btrim(customer_id) AS customer_id, registration_date
+  SELECT DISTINCT ON (btrim(customer_id)) btrim(customer_id) AS customer_id,
+    CASE WHEN util.is_date(registration_date) THEN btrim(registration_date)::date END AS reg
   FROM staging.customers
   WHERE NOT util.blank(customer_id)
   ORDER BY btrim(customer_id), source_row
 ),
 item AS (
-  -- Items deduplicated by id (first row), summed per transaction; a
-  -- transaction's sum is known only if every line total parses.
-  SELECT btrim(transaction_id) AS transaction_id,
-    sum(CASE WHEN util.is_num(line_total) THEN btrim(line_total)::numeric END) AS total,
-    bool_and(util.is_num(line_total)) AS all_parse
+  -- Items deduplicated (identical id and amount count once), summed per
+  -- transaction; a transaction's sum is known only if every line total parses.
+  SELECT transaction_id,
+    sum(CASE WHEN ok THEN btrim(line_total)::numeric END) AS total,
+    bool_and(ok) AS all_parse
   FROM (
-    SELECT DISTINCT ON (btrim(item_id)) item_id, transaction_id, line_total
+    SELECT DISTINCT btrim(item_id) AS item_id, btrim(transaction_id) AS transaction_id,
+      line_total, util.is_num(line_total) AS ok
     FROM staging.transaction_items
     WHERE NOT util.blank(item_id)
-    ORDER BY btrim(item_id), source_row
   ) d
   GROUP BY 1
 ),
-f AS (
-  SELECT t.*, cust.registration_date AS reg, item.total AS items_total,
-    item.transaction_id IS NOT NULL AS has_items, item.all_parse,
-    cust.customer_id IS NOT NULL AS customer_exists,
-    util.blank(t.transaction_id) OR util.blank(t.customer_id) OR util.blank(transaction_date) AS f_missing,
-    NOT util.blank(t.transaction_id) AND rn_exact > 1 AS f_exact,
-    NOT util.blank(t.transaction_id) AND rn_id > 1 AND rn_exact = 1 AS f_conflict,
-    NOT util.blank(transaction_date) AND NOT util.is_date(transaction_date) AS f_date,
-    NOT util.blank(transaction_time) AND NOT util.is_time(transaction_time) AS f_time,
-    NOT util.blank(total_amount) AND NOT util.is_num(total_amount) AS f_number,
-    util.is_date(transaction_date) AND btrim(transaction_date)::date > current_date AS f_future,
-    NOT util.blank(payment_method) AND NOT EXISTS (
-      SELECT 1 FROM util.payment_methods m WHERE m.key = util.payment_key(t.payment_method)
-    ) AS f_payment
-  FROM t
-  LEFT JOIN cust ON cust.customer_id = btrim(t.customer_id)
-  LEFT JOIN item ON item.transaction_id = t.id
-),
-g AS (
-  SELECT f.*,
-    NOT util.blank(customer_id) AND NOT customer_exists AS f_orphan,
-    rn_id = 1 AND NOT util.blank(transaction_id) AND NOT has_items AS f_no_items,
-    rn_id = 1 AND has_items AND all_parse AND util.is_num(total_amount) AS in_total,
-    rn_id = 1 AND util.is_date(transaction_date) AND util.is_date(reg) AS in_temporal
-  FROM f
+flags AS MATERIALIZED (
+  SELECT s.id, s.source_row,
+    NOT id_blank AS in_id,
+    NOT id_blank AND NOT EXISTS (SELECT 1 FROM ranked r WHERE r.source_row = s.source_row AND r.rn_id > 1)
+      AS in_distinct,
+    NOT date_blank AS in_date, NOT time_blank AS in_time, NOT total_blank AS in_total_given,
+    date_ok AS in_date_ok, NOT pay_blank AS in_payment, NOT cust_blank AS in_customer,
+    id_blank OR cust_blank OR date_blank AS f_missing,
+    id_blank AS m_id, cust_blank AS m_cust, date_blank AS m_date,
+    NOT date_blank AND NOT date_ok AS f_date,
+    NOT time_blank AND NOT time_ok AS f_time,
+    NOT total_blank AND NOT total_ok AS f_number,
+    date_ok AND btrim(transaction_date)::date > current_date AS f_future,
+    NOT pay_blank AND m.key IS NULL AS f_payment,
+    NOT cust_blank AND cust.customer_id IS NULL AS f_orphan,
+    item.transaction_id IS NULL AS no_items,
+    item.transaction_id IS NOT NULL AND item.all_parse AND total_ok AS has_total,
+    item.transaction_id IS NOT NULL AND item.all_parse AND total_ok
+      AND abs(btrim(total_amount)::numeric - item.total) > 0.01 AS total_off,
+    date_ok AND cust.reg IS NOT NULL AS has_reg,
+    date_ok AND cust.reg IS NOT NULL AND btrim(transaction_date)::date < cust.reg AS before_reg
+  FROM s
+  LEFT JOIN util.payment_methods m ON m.key = s.pay_key
+  LEFT JOIN cust ON cust.customer_id = s.cust_id
+  LEFT JOIN item ON item.transaction_id = s.id
 ),
 h AS (
-  SELECT g.*,
-    in_total AND abs(btrim(total_amount)::numeric - items_total) > 0.01 AS f_total,
-    in_temporal AND btrim(transaction_date)::date < btrim(reg)::date AS f_before_reg
-  FROM g
+  SELECT flags.*,
+    in_distinct AND no_items AS f_no_items,
+    in_distinct AND has_total AS in_total,
+    in_distinct AND total_off AS f_total,
+    in_distinct AND has_reg AS in_temporal,
+    in_distinct AND before_reg AS f_before_reg
+  FROM flags
+),
+dups AS (
+  SELECT
+    count(*) FILTER (WHERE rn_exact > 1) AS x_exact,
+    count(*) FILTER (WHERE rn_id > 1 AND rn_exact = 1) AS x_conflict,
+    (array_agg(id ORDER BY source_row) FILTER (WHERE rn_exact > 1))[1:10] AS i_exact,
+    (array_agg(source_row::int ORDER BY source_row) FILTER (WHERE rn_exact > 1))[1:10] AS r_exact,
+    (array_agg(id ORDER BY source_row) FILTER (WHERE rn_id > 1 AND rn_exact = 1))[1:10]
+      AS i_conflict,
+    (array_agg(source_row::int ORDER BY source_row)
+      FILTER (WHERE rn_id > 1 AND rn_exact = 1))[1:10] AS r_conflict
+  FROM ranked WHERE id <> ''
 ),
 agg AS (
   SELECT
     count(*) AS n,
-    count(*) FILTER (WHERE NOT util.blank(transaction_id)) AS n_id,
-    count(*) FILTER (WHERE rn_id = 1 AND NOT util.blank(transaction_id)) AS n_distinct,
-    count(*) FILTER (WHERE NOT util.blank(transaction_date)) AS n_date,
-    count(*) FILTER (WHERE NOT util.blank(transaction_time)) AS n_time,
-    count(*) FILTER (WHERE NOT util.blank(total_amount)) AS n_total_given,
-    count(*) FILTER (WHERE util.is_date(transaction_date)) AS n_date_ok,
-    count(*) FILTER (WHERE NOT util.blank(payment_method)) AS n_payment,
-    count(*) FILTER (WHERE NOT util.blank(customer_id)) AS n_customer,
+    count(*) FILTER (WHERE in_id) AS n_id,
+    count(*) FILTER (WHERE in_distinct) AS n_distinct,
+    count(*) FILTER (WHERE in_date) AS n_date,
+    count(*) FILTER (WHERE in_time) AS n_time,
+    count(*) FILTER (WHERE in_total_given) AS n_total_given,
+    count(*) FILTER (WHERE in_date_ok) AS n_date_ok,
+    count(*) FILTER (WHERE in_payment) AS n_payment,
+    count(*) FILTER (WHERE in_customer) AS n_customer,
     count(*) FILTER (WHERE in_total) AS n_total,
     count(*) FILTER (WHERE in_temporal) AS n_temporal,
     count(*) FILTER (WHERE f_missing) AS x_missing,
-    count(*) FILTER (WHERE util.blank(transaction_id)) AS x_missing_id,
-    count(*) FILTER (WHERE util.blank(customer_id)) AS x_missing_customer,
-    count(*) FILTER (WHERE util.blank(transaction_date)) AS x_missing_date,
-    count(*) FILTER (WHERE f_exact) AS x_exact,
-    count(*) FILTER (WHERE f_conflict) AS x_conflict,
+    count(*) FILTER (WHERE m_id) AS x_missing_id,
+    count(*) FILTER (WHERE m_cust) AS x_missing_customer,
+    count(*) FILTER (WHERE m_date) AS x_missing_date,
     count(*) FILTER (WHERE f_date) AS x_date,
     count(*) FILTER (WHERE f_time) AS x_time,
     count(*) FILTER (WHERE f_number) AS x_number,
@@ -93,10 +125,6 @@ agg AS (
     count(*) FILTER (WHERE f_before_reg) AS x_before_reg,
     (array_agg(id ORDER BY source_row) FILTER (WHERE f_missing))[1:10] AS i_missing,
     (array_agg(source_row::int ORDER BY source_row) FILTER (WHERE f_missing))[1:10] AS r_missing,
-    (array_agg(id ORDER BY source_row) FILTER (WHERE f_exact))[1:10] AS i_exact,
-    (array_agg(source_row::int ORDER BY source_row) FILTER (WHERE f_exact))[1:10] AS r_exact,
-    (array_agg(id ORDER BY source_row) FILTER (WHERE f_conflict))[1:10] AS i_conflict,
-    (array_agg(source_row::int ORDER BY source_row) FILTER (WHERE f_conflict))[1:10] AS r_conflict,
     (array_agg(id ORDER BY source_row) FILTER (WHERE f_date))[1:10] AS i_date,
     (array_agg(source_row::int ORDER BY source_row) FILTER (WHERE f_date))[1:10] AS r_date,
     (array_agg(id ORDER BY source_row) FILTER (WHERE f_time))[1:10] AS i_time,
@@ -117,7 +145,7 @@ agg AS (
     (array_agg(source_row::int ORDER BY source_row) FILTER (WHERE f_before_reg))[1:10] AS r_before_reg
   FROM h
 )
-SELECT v.* FROM agg CROSS JOIN LATERAL (VALUES
+SELECT v.* FROM agg CROSS JOIN dups CROSS JOIN LATERAL (VALUES
   ('transactions.missing_mandatory', n, x_missing, i_missing, r_missing,
     jsonb_build_object('transaction_id', x_missing_id, 'customer_id', x_missing_customer,
       'transaction_date', x_missing_date)),
