@@ -259,77 +259,97 @@ SELECT source_row, source_file, transaction_id, customer_id, transaction_date,
 FROM ranked;
 
 -- name: validate_items
+-- The largest table: each value is tested once (materialized flags), and only
+-- rows of repeated ids are ranked, so no sort of the whole table is needed.
 CREATE TEMP TABLE v_items ON COMMIT DROP AS
-WITH s AS (
-  SELECT s.*,
+WITH p AS MATERIALIZED (
+  SELECT source_row, source_file, item_id, transaction_id, product_id, quantity, unit_price,
+    discount_percentage, line_total,
+    coalesce(btrim(item_id), '') AS id,
+    btrim(transaction_id) AS txn_id,
+    btrim(product_id) AS prod_id,
+    util.blank(transaction_id) AS txn_blank,
+    util.blank(product_id) AS prod_blank,
+    util.blank(quantity) AS q_blank,
+    util.blank(unit_price) AS p_blank,
+    util.blank(discount_percentage) AS d_blank,
+    util.blank(line_total) AS lt_blank,
+    util.is_int(quantity) AS q_ok,
+    util.is_num(unit_price) AS p_ok,
+    util.is_num(discount_percentage) AS d_ok,
+    util.is_num(line_total) AS lt_ok
+  FROM staging.transaction_items
+),
+dup_ids AS (SELECT id FROM p GROUP BY id HAVING count(*) > 1),
+exact AS (
+  SELECT p.source_row,
     row_number() OVER (
-      PARTITION BY item_id, transaction_id, product_id, quantity, unit_price,
-        discount_percentage, line_total
-      ORDER BY source_row) AS rn_exact
-  FROM staging.transaction_items s
+      PARTITION BY p.item_id, p.transaction_id, p.product_id, p.quantity, p.unit_price,
+        p.discount_percentage, p.line_total
+      ORDER BY p.source_row) AS rn_exact
+  FROM p JOIN dup_ids USING (id)
 ),
 txn AS (
   SELECT transaction_id FROM v_transactions WHERE status = 'accepted'
   UNION
   SELECT transaction_id FROM production.transactions
 ),
-base AS (
-  SELECT s.source_row, s.source_file, s.rn_exact,
-    coalesce(btrim(s.item_id), '') AS item_id,
-    btrim(s.transaction_id) AS transaction_id,
-    btrim(s.product_id) AS product_id,
-    CASE WHEN util.is_int(s.quantity) THEN btrim(s.quantity)::int END AS quantity,
-    CASE WHEN util.is_num(s.unit_price) THEN round(btrim(s.unit_price)::numeric, 2) END
-      AS unit_price,
-    CASE WHEN util.blank(s.discount_percentage) THEN 0
-      WHEN util.is_num(s.discount_percentage) THEN btrim(s.discount_percentage)::numeric
-    END AS discount_percentage,
-    CASE WHEN util.is_num(s.line_total) THEN round(btrim(s.line_total)::numeric, 2) END
-      AS stated_line_total,
+typed AS (
+  SELECT p.*, coalesce(e.rn_exact, 1) AS rn_exact,
+    CASE WHEN q_ok THEN btrim(quantity)::int END AS q,
+    CASE WHEN p_ok THEN round(btrim(unit_price)::numeric, 2) END AS price,
+    CASE WHEN d_blank THEN 0 WHEN d_ok THEN btrim(discount_percentage)::numeric END AS disc,
+    CASE WHEN lt_ok THEN round(btrim(line_total)::numeric, 2) END AS stated,
+    txn.transaction_id IS NOT NULL AS txn_known,
+    vt.transaction_id IS NOT NULL AS txn_staged,
+    pp.product_id IS NOT NULL AS prod_known,
+    vp.product_id IS NOT NULL AS prod_staged
+  FROM p
+  LEFT JOIN exact e USING (source_row)
+  LEFT JOIN txn ON txn.transaction_id = p.txn_id
+  LEFT JOIN production.products pp ON pp.product_id = p.prod_id
+  LEFT JOIN (SELECT DISTINCT transaction_id FROM v_transactions) vt
+    ON vt.transaction_id = p.txn_id
+  LEFT JOIN (SELECT DISTINCT product_id FROM v_products) vp ON vp.product_id = p.prod_id
+),
+base AS MATERIALIZED (
+  SELECT source_row, source_file, rn_exact, id AS item_id, txn_id AS transaction_id,
+    prod_id AS product_id, q AS quantity, price AS unit_price, disc AS discount_percentage,
+    stated AS stated_line_total,
+    round(q * price * (100 - disc) / 100, 2) AS computed,
     array_remove(ARRAY[
-      CASE WHEN util.blank(s.item_id) THEN 'missing_item_id' END,
-      CASE WHEN util.blank(s.transaction_id) THEN 'missing_transaction_id' END,
-      CASE WHEN util.blank(s.product_id) THEN 'missing_product_id' END,
-      CASE WHEN util.blank(s.quantity) THEN 'missing_quantity' END,
-      CASE WHEN util.blank(s.unit_price) THEN 'missing_unit_price' END,
-      CASE WHEN NOT util.blank(s.quantity) AND NOT util.is_int(s.quantity)
-        THEN 'unparseable_quantity' END,
-      CASE WHEN NOT util.blank(s.unit_price) AND NOT util.is_num(s.unit_price)
-        THEN 'unparseable_unit_price' END,
-      CASE WHEN NOT util.blank(s.discount_percentage) AND NOT util.is_num(s.discount_percentage)
-        THEN 'unparseable_discount_percentage' END,
-      CASE WHEN NOT util.blank(s.line_total) AND NOT util.is_num(s.line_total)
-        THEN 'unparseable_line_total' END,
-      CASE WHEN util.is_int(s.quantity) AND btrim(s.quantity)::int <= 0
-        THEN 'non_positive_quantity' END,
-      CASE WHEN util.is_num(s.unit_price) AND btrim(s.unit_price)::numeric < 0
-        THEN 'negative_unit_price' END,
-      CASE WHEN util.is_num(s.discount_percentage)
-          AND btrim(s.discount_percentage)::numeric NOT BETWEEN 0 AND 100
-        THEN 'discount_out_of_range' END,
-      CASE WHEN NOT util.blank(s.transaction_id) AND txn.transaction_id IS NULL
-        THEN CASE WHEN vt.transaction_id IS NOT NULL
-          THEN 'transaction_rejected' ELSE 'orphan_transaction' END
+      CASE WHEN id = '' THEN 'missing_item_id' END,
+      CASE WHEN txn_blank THEN 'missing_transaction_id' END,
+      CASE WHEN prod_blank THEN 'missing_product_id' END,
+      CASE WHEN q_blank THEN 'missing_quantity' END,
+      CASE WHEN p_blank THEN 'missing_unit_price' END,
+      CASE WHEN NOT q_blank AND NOT q_ok THEN 'unparseable_quantity' END,
+      CASE WHEN NOT p_blank AND NOT p_ok THEN 'unparseable_unit_price' END,
+      CASE WHEN NOT d_blank AND NOT d_ok THEN 'unparseable_discount_percentage' END,
+      CASE WHEN NOT lt_blank AND NOT lt_ok THEN 'unparseable_line_total' END,
+      CASE WHEN q <= 0 THEN 'non_positive_quantity' END,
+      CASE WHEN price < 0 THEN 'negative_unit_price' END,
+      CASE WHEN disc NOT BETWEEN 0 AND 100 THEN 'discount_out_of_range' END,
+      CASE WHEN NOT txn_blank AND NOT txn_known THEN
+        CASE WHEN txn_staged THEN 'transaction_rejected' ELSE 'orphan_transaction' END
       END,
-      CASE WHEN NOT util.blank(s.product_id) AND p.product_id IS NULL
-        THEN CASE WHEN vp.product_id IS NOT NULL
-          THEN 'product_rejected' ELSE 'orphan_product' END
+      CASE WHEN NOT prod_blank AND NOT prod_known THEN
+        CASE WHEN prod_staged THEN 'product_rejected' ELSE 'orphan_product' END
       END
     ], NULL) AS reasons
-  FROM s
-  LEFT JOIN txn ON txn.transaction_id = btrim(s.transaction_id)
-  LEFT JOIN production.products p ON p.product_id = btrim(s.product_id)
-  LEFT JOIN (SELECT DISTINCT transaction_id FROM v_transactions) vt
-    ON vt.transaction_id = btrim(s.transaction_id)
-  LEFT JOIN (SELECT DISTINCT product_id FROM v_products) vp
-    ON vp.product_id = btrim(s.product_id)
+  FROM typed
+),
+winners AS (
+  SELECT item_id, min(source_row) FILTER (WHERE rn_exact = 1 AND cardinality(reasons) = 0)
+    AS winner
+  FROM base WHERE item_id IN (SELECT id FROM dup_ids)
+  GROUP BY item_id
 ),
 ranked AS (
-  SELECT base.*,
-    min(source_row) FILTER (WHERE rn_exact = 1 AND cardinality(reasons) = 0)
-      OVER (PARTITION BY item_id) AS winner,
-    round(quantity * unit_price * (100 - discount_percentage) / 100, 2) AS computed
-  FROM base
+  SELECT b.*,
+    CASE WHEN w.item_id IS NOT NULL THEN w.winner
+      WHEN cardinality(b.reasons) = 0 THEN b.source_row END AS winner
+  FROM base b LEFT JOIN winners w USING (item_id)
 )
 SELECT source_row, source_file, item_id, transaction_id, product_id, quantity, unit_price,
   discount_percentage, stated_line_total,
