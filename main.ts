@@ -8,6 +8,7 @@ import * as generate from "./stages/generate.ts";
 import * as ingest from "./stages/ingest.ts";
 import * as quality from "./stages/quality.ts";
 import * as transform from "./stages/transform.ts";
+import * as warehouse from "./stages/warehouse.ts";
 import * as pipeline from "./tasks/pipeline.ts";
 import type { Command } from "./lib/cli.ts";
 
@@ -22,6 +23,7 @@ export const SUBCOMMANDS: Record<string, Entry> = {
   ingest,
   quality,
   transform,
+  warehouse,
   pipeline,
 };
 

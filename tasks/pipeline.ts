@@ -15,6 +15,7 @@ import { runGenerate } from "../stages/generate.ts";
 import { runIngest } from "../stages/ingest.ts";
 import { gateError, runQuality } from "../stages/quality.ts";
 import { runTransform } from "../stages/transform.ts";
+import { runWarehouse } from "../stages/warehouse.ts";
 
 /** One step of the pipeline. */
 export interface Step {
@@ -51,6 +52,10 @@ export const STEPS: Step[] = [
   {
     name: "transform",
     run: async (config, db) => runTransform(config, await db()),
+  },
+  {
+    name: "warehouse",
+    run: async (config, db) => runWarehouse(config, await db()),
   },
 ];
 

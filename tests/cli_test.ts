@@ -12,7 +12,14 @@ function flagsOf(task: string): string[] {
   );
 }
 
-const SUBCOMMANDS = ["generate", "ingest", "quality", "transform", "pipeline"];
+const SUBCOMMANDS = [
+  "generate",
+  "ingest",
+  "quality",
+  "transform",
+  "warehouse",
+  "pipeline",
+];
 
 Deno.test("every subcommand and stage script answers --help", async () => {
   for (const sub of SUBCOMMANDS) {

@@ -1,0 +1,131 @@
+-- Warehouse: a star schema with SCD Type 2 customer and product dimensions.
+-- Open-ended versions have end_date 9999-12-31 (not NULL), so a
+-- point-in-time join is a plain BETWEEN. Idempotent.
+CREATE SCHEMA IF NOT EXISTS warehouse;
+
+-- Fixed-date holidays marked in dim_date; add rows for your calendar.
+CREATE TABLE IF NOT EXISTS warehouse.holidays (
+  month int NOT NULL CHECK (month BETWEEN 1 AND 12),
+  day int NOT NULL CHECK (day BETWEEN 1 AND 31),
+  name text NOT NULL,
+  PRIMARY KEY (month, day)
+);
+INSERT INTO warehouse.holidays (month, day, name) VALUES
+  (1, 1, 'New Year''s Day'), (2, 14, 'Valentine''s Day'), (7, 4, 'Independence Day'),
+  (10, 31, 'Halloween'), (11, 11, 'Veterans Day'), (12, 24, 'Christmas Eve'),
+  (12, 25, 'Christmas Day'), (12, 31, 'New Year''s Eve')
+ON CONFLICT DO NOTHING;
+
+CREATE TABLE IF NOT EXISTS warehouse.dim_date (
+  date_key int PRIMARY KEY,
+  full_date date NOT NULL UNIQUE,
+  year int NOT NULL,
+  quarter int NOT NULL,
+  month int NOT NULL,
+  day int NOT NULL,
+  month_name text NOT NULL,
+  day_name text NOT NULL,
+  week_of_year int NOT NULL,
+  is_weekend boolean NOT NULL,
+  is_holiday boolean NOT NULL,
+  holiday_name text
+);
+
+CREATE TABLE IF NOT EXISTS warehouse.dim_payment_method (
+  payment_method_key serial PRIMARY KEY,
+  payment_method_name text NOT NULL UNIQUE,
+  payment_type text NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS warehouse.dim_customers (
+  customer_key bigserial PRIMARY KEY,
+  customer_id text NOT NULL,
+  full_name text,
+  email text,
+  city text,
+  state text,
+  country text,
+  age_group text,
+  customer_segment text NOT NULL,
+  registration_date date,
+  effective_date date NOT NULL,
+  end_date date NOT NULL DEFAULT '9999-12-31',
+  is_current boolean NOT NULL,
+  -- The id is no longer in production (kept so old facts stay valid).
+  is_deleted boolean NOT NULL DEFAULT false,
+  CHECK (end_date >= effective_date),
+  UNIQUE (customer_id, effective_date)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS dim_customers_one_current
+  ON warehouse.dim_customers (customer_id) WHERE is_current;
+
+CREATE TABLE IF NOT EXISTS warehouse.dim_products (
+  product_key bigserial PRIMARY KEY,
+  product_id text NOT NULL,
+  product_name text,
+  category text,
+  sub_category text,
+  brand text,
+  price numeric(12,2),
+  cost numeric(12,2),
+  price_range text NOT NULL,
+  effective_date date NOT NULL,
+  end_date date NOT NULL DEFAULT '9999-12-31',
+  is_current boolean NOT NULL,
+  is_deleted boolean NOT NULL DEFAULT false,
+  CHECK (end_date >= effective_date),
+  UNIQUE (product_id, effective_date)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS dim_products_one_current
+  ON warehouse.dim_products (product_id) WHERE is_current;
+
+CREATE TABLE IF NOT EXISTS warehouse.fact_sales (
+  sales_key bigserial PRIMARY KEY,
+  item_id text NOT NULL UNIQUE,
+  date_key int NOT NULL REFERENCES warehouse.dim_date (date_key),
+  customer_key bigint NOT NULL REFERENCES warehouse.dim_customers (customer_key),
+  product_key bigint NOT NULL REFERENCES warehouse.dim_products (product_key),
+  payment_method_key int NOT NULL REFERENCES warehouse.dim_payment_method (payment_method_key),
+  transaction_id text NOT NULL,
+  quantity int NOT NULL,
+  unit_price numeric(12,2) NOT NULL,
+  discount_percentage numeric(5,2) NOT NULL,
+  discount_amount numeric(14,2) NOT NULL,
+  line_total numeric(14,2) NOT NULL,
+  unit_cost numeric(12,2),
+  profit numeric(14,2),
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS fact_sales_date_idx ON warehouse.fact_sales (date_key);
+CREATE INDEX IF NOT EXISTS fact_sales_customer_idx ON warehouse.fact_sales (customer_key);
+CREATE INDEX IF NOT EXISTS fact_sales_product_idx ON warehouse.fact_sales (product_key);
+CREATE INDEX IF NOT EXISTS fact_sales_payment_idx ON warehouse.fact_sales (payment_method_key);
+CREATE INDEX IF NOT EXISTS fact_sales_transaction_idx ON warehouse.fact_sales (transaction_id);
+
+CREATE TABLE IF NOT EXISTS warehouse.agg_daily_sales (
+  date_key int PRIMARY KEY REFERENCES warehouse.dim_date (date_key),
+  total_transactions int NOT NULL,
+  total_revenue numeric(16,2) NOT NULL,
+  total_profit numeric(16,2),
+  unique_customers int NOT NULL,
+  total_quantity int NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS warehouse.agg_customer_metrics (
+  customer_key bigint PRIMARY KEY REFERENCES warehouse.dim_customers (customer_key),
+  customer_id text NOT NULL UNIQUE,
+  total_transactions int NOT NULL,
+  total_spent numeric(16,2) NOT NULL,
+  avg_order_value numeric(14,2) NOT NULL,
+  first_purchase_date date NOT NULL,
+  last_purchase_date date NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS warehouse.agg_product_performance (
+  product_key bigint PRIMARY KEY REFERENCES warehouse.dim_products (product_key),
+  product_id text NOT NULL UNIQUE,
+  total_quantity_sold int NOT NULL,
+  total_revenue numeric(16,2) NOT NULL,
+  total_profit numeric(16,2),
+  avg_discount_percentage numeric(6,2) NOT NULL
+);
