@@ -9,6 +9,7 @@ import * as ingest from "./stages/ingest.ts";
 import * as quality from "./stages/quality.ts";
 import * as transform from "./stages/transform.ts";
 import * as warehouse from "./stages/warehouse.ts";
+import * as analytics from "./stages/analytics.ts";
 import * as pipeline from "./tasks/pipeline.ts";
 import type { Command } from "./lib/cli.ts";
 
@@ -24,6 +25,7 @@ export const SUBCOMMANDS: Record<string, Entry> = {
   quality,
   transform,
   warehouse,
+  analytics,
   pipeline,
 };
 

@@ -16,6 +16,7 @@ import { runIngest } from "../stages/ingest.ts";
 import { gateError, runQuality } from "../stages/quality.ts";
 import { runTransform } from "../stages/transform.ts";
 import { runWarehouse } from "../stages/warehouse.ts";
+import { runAnalytics } from "../stages/analytics.ts";
 
 /** One step of the pipeline. */
 export interface Step {
@@ -56,6 +57,10 @@ export const STEPS: Step[] = [
   {
     name: "warehouse",
     run: async (config, db) => runWarehouse(config, await db()),
+  },
+  {
+    name: "analytics",
+    run: async (config, db) => runAnalytics(config, await db()),
   },
 ];
 

@@ -171,6 +171,15 @@ Deno.test("realistic shapes: long tails, repeat customers, seasonality", async (
     share(byCustomer, 1000, 0.2) > 0.5,
     "top 20% of customers place most orders",
   );
+  // ... but no single product or customer dominates.
+  assert.ok(
+    share(byProduct, 500, 0.002) < 0.05,
+    "best seller under 5 % of lines",
+  );
+  assert.ok(
+    share(byCustomer, 1000, 0.001) < 0.03,
+    "best customer under 3 % of orders",
+  );
 
   const perDay = new Map<string, number>();
   for (const t of txns) {

@@ -63,14 +63,6 @@ export class Rng {
     return this.next() < p;
   }
 
-  /**
-   * Index in [0, n) skewed towards 0: P(index < q*n) = q^(1/exponent).
-   * Exponent 3 sends ~58 % of draws to the first 20 %.
-   */
-  skewed(n: number, exponent: number): number {
-    return Math.min(n - 1, Math.floor(n * this.next() ** exponent));
-  }
-
   /** Index into cumulative weights `cum` (last element = total). */
   weighted(cum: readonly number[] | Float64Array): number {
     const u = this.next() * cum[cum.length - 1];
@@ -96,6 +88,23 @@ export class Rng {
     }
     return items;
   }
+}
+
+/**
+ * Cumulative Zipf-like weights 1 / (rank + offset)^s over `n` ranks. The
+ * offset (a share of n) flattens the head, so the best seller is a few
+ * percent of sales rather than a fifth, while the top 20 % still sell most.
+ */
+export function zipfCumulative(
+  n: number,
+  s: number,
+  offsetShare: number,
+): Float64Array {
+  const cum = new Float64Array(n);
+  const offset = Math.max(1, n * offsetShare);
+  let sum = 0;
+  for (let i = 0; i < n; i++) cum[i] = sum += 1 / (i + offset) ** s;
+  return cum;
 }
 
 /** Cumulative sums of `weights`. */

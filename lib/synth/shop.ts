@@ -7,7 +7,7 @@
  * @module
  */
 import { en, en_US, Faker } from "@faker-js/faker";
-import { cumulative, Rng } from "./rng.ts";
+import { cumulative, Rng, zipfCumulative } from "./rng.ts";
 import { dayOf, isoOf, SeasonalDays } from "./dates.ts";
 import {
   AGE_GROUPS,
@@ -348,13 +348,15 @@ export async function generateShop(
   // Repeat customers and best sellers: skewed draws over shuffled orders.
   const custOrder = trng.shuffle([...Array(nc).keys()]);
   const prodOrder = trng.shuffle([...Array(np).keys()]);
+  const custRank = zipfCumulative(nc, 1.0, 0.02);
+  const prodRank = zipfCumulative(np, 1.1, 0.02);
   const txCust = new Int32Array(nt);
   const txDay = new Int32Array(nt);
   const nItems = new Uint8Array(nt);
   const perDay = new Int32Array(last - first + 2);
   let totalItems = 0;
   for (let t = 0; t < nt; t++) {
-    const c = custOrder[trng.skewed(nc, 3)];
+    const c = custOrder[trng.weighted(custRank)];
     txCust[t] = c;
     txDay[t] = seasonal.draw(trng.next(), regDay[c]);
     nItems[t] = Math.min(np, 1 + trng.weighted(ITEM_COUNT_WEIGHTS));
@@ -398,9 +400,9 @@ export async function generateShop(
     let total = 0;
     chosen.clear();
     for (let j = 0; j < nItems[t]; j++) {
-      let p = prodOrder[trng.skewed(np, 4)];
+      let p = prodOrder[trng.weighted(prodRank)];
       for (let tries = 0; chosen.has(p) && tries < 20; tries++) {
-        p = prodOrder[trng.skewed(np, 4)];
+        p = prodOrder[trng.weighted(prodRank)];
       }
       chosen.add(p);
       let qty = 1 + trng.weighted(QUANTITY_WEIGHTS);

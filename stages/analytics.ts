@@ -1,0 +1,155 @@
+#!/usr/bin/env -S deno run --allow-read=data,logs,node_modules --allow-write=data,logs --allow-env --allow-net
+/**
+ * Stage 6: the ten analytics queries over the warehouse, each streamed by
+ * COPY to `DATA_DIR/processed/analytics/<name>.csv`, plus
+ * `analytics_summary.json` with rows, columns and time per query.
+ *
+ * @module
+ */
+import { type Command, runCommand } from "../lib/cli.ts";
+import type { Config } from "../lib/config.ts";
+import type { Db } from "../lib/db.ts";
+import { checkHeader } from "../lib/csv_header.ts";
+import { newChunkStats, recordChunks } from "../lib/csv_chunks.ts";
+import { log } from "../lib/log.ts";
+import { processedDir, writeReport } from "../lib/report.ts";
+import { n, secondsSince, type StageResult } from "../lib/stage.ts";
+import topProducts from "../sql/analytics/top_products_by_revenue.sql" with {
+  type: "text",
+};
+import monthly from "../sql/analytics/monthly_sales_trend.sql" with {
+  type: "text",
+};
+import spend from "../sql/analytics/customer_spend_segmentation.sql" with {
+  type: "text",
+};
+import category from "../sql/analytics/category_performance.sql" with {
+  type: "text",
+};
+import payment from "../sql/analytics/payment_method_distribution.sql" with {
+  type: "text",
+};
+import geography from "../sql/analytics/geographic_analysis.sql" with {
+  type: "text",
+};
+import clv from "../sql/analytics/customer_lifetime_value.sql" with {
+  type: "text",
+};
+import profitability from "../sql/analytics/product_profitability.sql" with {
+  type: "text",
+};
+import weekday from "../sql/analytics/day_of_week_pattern.sql" with {
+  type: "text",
+};
+import discount from "../sql/analytics/discount_impact.sql" with {
+  type: "text",
+};
+import { setupWarehouse } from "./warehouse.ts";
+
+/** The ten queries, by export name (the CSV file is `<name>.csv`). */
+export const QUERIES: Record<string, string> = {
+  top_products_by_revenue: topProducts,
+  monthly_sales_trend: monthly,
+  customer_spend_segmentation: spend,
+  category_performance: category,
+  payment_method_distribution: payment,
+  geographic_analysis: geography,
+  customer_lifetime_value: clv,
+  product_profitability: profitability,
+  day_of_week_pattern: weekday,
+  discount_impact: discount,
+};
+
+export const command: Command = {
+  name: "analytics",
+  summary: "run the ten analytics queries and export each as CSV",
+  flags: [],
+  details: `Writes DATA_DIR/processed/analytics/{${
+    Object.keys(QUERIES).join(",")
+  }}.csv\nand analytics_summary.json.`,
+};
+
+/** Per-query figures in `analytics_summary.json`. */
+export interface QueryResult {
+  file: string;
+  rows: number;
+  columns: string[];
+  execution_time_ms: number;
+}
+
+/** Runs every query and writes the exports and the summary. */
+export async function runAnalytics(
+  config: Config,
+  db: Db,
+): Promise<StageResult & { queries: Record<string, QueryResult> }> {
+  const logger = log("analytics");
+  const start = performance.now();
+  await setupWarehouse(db);
+  const dir = `${processedDir(config)}/analytics`;
+  await Deno.mkdir(dir, { recursive: true });
+  const queries: Record<string, QueryResult> = {};
+  for (const [name, sql] of Object.entries(QUERIES)) {
+    const t0 = performance.now();
+    const path = `${dir}/${name}.csv`;
+    const file = await Deno.open(path, {
+      write: true,
+      create: true,
+      truncate: true,
+    });
+    await db.copyTo(
+      sql.trim().replace(/;$/, ""),
+      "FORMAT csv, HEADER true",
+      file.writable,
+    );
+    const ms = Math.round(performance.now() - t0);
+    queries[name] = {
+      file: path,
+      rows: await countRecords(path) - 1,
+      columns: (await checkHeader(path, [])).columns,
+      execution_time_ms: ms,
+    };
+    logger.debug("{name}: {rows} rows in {ms} ms", {
+      name,
+      rows: queries[name].rows,
+      ms,
+    });
+  }
+  const seconds = (performance.now() - start) / 1000;
+  await writeReport(config, "analytics/analytics_summary.json", {
+    generation_timestamp: new Date().toISOString(),
+    backend: db.kind,
+    queries_executed: Object.keys(queries).length,
+    query_results: queries,
+    total_execution_time_seconds: Math.round(seconds * 1000) / 1000,
+  });
+  const rows = Object.values(queries).reduce((a, q) => a + q.rows, 0);
+  const summary = `${Object.keys(queries).length} queries, ${
+    n(rows)
+  } result rows exported to ${dir} in ${secondsSince(start)} s`;
+  logger.info("{summary}", { summary });
+  return { rows, summary, queries };
+}
+
+async function countRecords(path: string): Promise<number> {
+  const stats = newChunkStats();
+  const file = await Deno.open(path);
+  for await (
+    const _ of recordChunks(
+      file.readable,
+      { maxBytes: 1 << 20, file: path },
+      stats,
+    )
+  ) {
+    // counting only
+  }
+  return stats.records;
+}
+
+/** CLI entry point. */
+export function main(args: string[]): Promise<number> {
+  return runCommand(command, args, async (ctx) => {
+    await runAnalytics(ctx.config, await ctx.db());
+  });
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
