@@ -22,10 +22,10 @@ const UNTYPED_OPTIONS: object = {
 /** Connects to `url` and checks the connection with a round trip. */
 export async function openServerDb(url: string): Promise<Db> {
   const logger = log("db");
-  const sql = postgres(url, {
+  const connect = (max: number) => postgres(url, {
     // Every option postgres.js would otherwise look up as PG<NAME> in the
     // environment is given here, so tasks need no broad --allow-env.
-    max: 4,
+    max,
     connect_timeout: 10,
     idle_timeout: 0,
     max_lifetime: 60 * 30,
@@ -53,6 +53,7 @@ export async function openServerDb(url: string): Promise<Db> {
       },
     },
   });
+  const sql = connect(4);
   const label = `PostgreSQL ${maskSecrets(url)}`;
   try {
     await sql`select 1`;
@@ -67,7 +68,7 @@ export async function openServerDb(url: string): Promise<Db> {
       },
     );
   }
-  return wrap(sql, label, () => sql.end({ timeout: 5 }));
+  return wrap(sql, label, () => sql.end({ timeout: 5 }), false, () => connect(1));
 }
 
 function wrap(
@@ -75,6 +76,7 @@ function wrap(
   label: string,
   close: () => Promise<void>,
   inTransaction = false,
+  dedicated?: () => postgres.Sql,
 ): Db {
   const db: Db = {
     kind: "server",
@@ -147,20 +149,26 @@ function wrap(
       );
     },
     async copyTo(query, withOptions, sink) {
-      const readable = await sql.unsafe(
-        `COPY (${query}) TO STDOUT WITH (${withOptions})`,
-      ).readable();
+      // postgres.js 3.4.9 can leave its socket paused after a COPY TO ends
+      // (porsager/postgres#917), hanging the next query on that connection:
+      // outside a transaction, each COPY TO gets a connection of its own,
+      // closed afterwards.
+      const conn = inTransaction || !dedicated ? sql : dedicated();
       const writer = sink.getWriter();
       try {
+        const readable = await conn.unsafe(
+          `COPY (${query}) TO STDOUT WITH (${withOptions})`,
+        ).readable();
         for await (const chunk of readable) await writer.write(chunk);
       } finally {
         await writer.close();
+        if (conn !== sql) await (conn as postgres.Sql).end({ timeout: 0 });
       }
     },
     async transaction(fn) {
       if (inTransaction) return await fn(db); // already inside one
       return await (sql as postgres.Sql).begin((tx) =>
-        fn(wrap(tx, label, () => Promise.resolve(), true))
+        fn(wrap(tx, label, () => Promise.resolve(), true, dedicated))
       ) as Awaited<ReturnType<typeof fn>>;
     },
     close,
