@@ -22,37 +22,39 @@ const UNTYPED_OPTIONS: object = {
 /** Connects to `url` and checks the connection with a round trip. */
 export async function openServerDb(url: string): Promise<Db> {
   const logger = log("db");
-  const connect = (max: number) => postgres(url, {
-    // Every option postgres.js would otherwise look up as PG<NAME> in the
-    // environment is given here, so tasks need no broad --allow-env.
-    max,
-    connect_timeout: 10,
-    idle_timeout: 0,
-    max_lifetime: 60 * 30,
-    backoff: (attempt: number) => Math.min(0.1 * 2 ** attempt, 10),
-    keep_alive: 60,
-    prepare: true,
-    debug: false,
-    fetch_types: true,
-    publications: "alltables",
-    ...UNTYPED_OPTIONS,
-    onnotice: (n) => logger.debug("notice: {message}", { message: n.message }),
-    // Same value types as the embedded database: numbers, and dates as text.
-    types: {
-      numbers: {
-        to: 1700,
-        from: [20, 1700],
-        serialize: String,
-        parse: Number,
+  const connect = (max: number) =>
+    postgres(url, {
+      // Every option postgres.js would otherwise look up as PG<NAME> in the
+      // environment is given here, so tasks need no broad --allow-env.
+      max,
+      connect_timeout: 10,
+      idle_timeout: 0,
+      max_lifetime: 60 * 30,
+      backoff: (attempt: number) => Math.min(0.1 * 2 ** attempt, 10),
+      keep_alive: 60,
+      prepare: true,
+      debug: false,
+      fetch_types: true,
+      publications: "alltables",
+      ...UNTYPED_OPTIONS,
+      onnotice: (n) =>
+        logger.debug("notice: {message}", { message: n.message }),
+      // Same value types as the embedded database: numbers, and dates as text.
+      types: {
+        numbers: {
+          to: 1700,
+          from: [20, 1700],
+          serialize: String,
+          parse: Number,
+        },
+        dates: {
+          to: 1082,
+          from: [1082],
+          serialize: String,
+          parse: (x: string) => x,
+        },
       },
-      dates: {
-        to: 1082,
-        from: [1082],
-        serialize: String,
-        parse: (x: string) => x,
-      },
-    },
-  });
+    });
   const sql = connect(4);
   const label = `PostgreSQL ${maskSecrets(url)}`;
   try {
@@ -68,7 +70,13 @@ export async function openServerDb(url: string): Promise<Db> {
       },
     );
   }
-  return wrap(sql, label, () => sql.end({ timeout: 5 }), false, () => connect(1));
+  return wrap(
+    sql,
+    label,
+    () => sql.end({ timeout: 5 }),
+    false,
+    () => connect(1),
+  );
 }
 
 function wrap(
