@@ -74,7 +74,8 @@ export async function runWarehouse(
     if (options.rebuild) {
       await tx.exec(
         `TRUNCATE warehouse.agg_daily_sales, warehouse.agg_customer_metrics,
-           warehouse.agg_product_performance, warehouse.fact_sales RESTART IDENTITY`,
+           warehouse.agg_product_performance, warehouse.fact_orders, warehouse.fact_sales
+           RESTART IDENTITY`,
       );
     }
     const results: Record<string, Record<string, number>[]> = {};

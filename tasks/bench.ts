@@ -18,6 +18,7 @@ import { CONTRACT_COLUMNS, fileOf, TABLES } from "../lib/contract.ts";
 import { PipelineError } from "../lib/errors.ts";
 import { log } from "../lib/log.ts";
 import { STEPS } from "./pipeline.ts";
+import { setupStaging } from "../stages/ingest.ts";
 
 export const command: Command = {
   name: "bench",
@@ -144,6 +145,7 @@ export async function runBench(
         // The baseline loads the files generate just wrote, before ingest
         // loads them again, so later stages see the pipeline's own load.
         if (step.name === "ingest" && backend === "server") {
+          await setupStaging(db);
           copySeconds.push(
             await psqlCopy(cfg.databaseUrl!, `${cfg.dataDir}/raw`),
           );

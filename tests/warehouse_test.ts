@@ -54,6 +54,15 @@ dbTest(
       `SELECT count(DISTINCT transaction_id)::int AS n FROM production.transaction_items`,
     );
     assert.equal(daily.tx, txns.n);
+    const orders = await one<{ n: number; revenue: number }>(
+      db,
+      `SELECT count(*)::int AS n, sum(revenue) AS revenue FROM warehouse.fact_orders`,
+    );
+    assert.equal(orders.n, txns.n);
+    assert.equal(
+      Math.round(orders.revenue * 100),
+      Math.round(prod.revenue * 100),
+    );
     // Profit = line_total - cost * quantity, with the product's cost.
     const profit = await one<{ bad: number }>(
       db,

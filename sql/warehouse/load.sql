@@ -225,7 +225,15 @@ WHERE NOT EXISTS (SELECT 1 FROM warehouse.fact_sales f WHERE f.item_id = i.item_
 
 -- name: clear_aggregates
 TRUNCATE warehouse.agg_daily_sales, warehouse.agg_customer_metrics,
-  warehouse.agg_product_performance;
+  warehouse.agg_product_performance, warehouse.fact_orders;
+
+-- name: fact_orders
+INSERT INTO warehouse.fact_orders (transaction_id, date_key, customer_key, payment_method_key,
+  line_items, units, revenue, discount_amount, profit)
+SELECT transaction_id, min(date_key), min(customer_key), min(payment_method_key), count(*),
+  sum(quantity), sum(line_total), sum(discount_amount), sum(profit)
+FROM warehouse.fact_sales
+GROUP BY transaction_id;
 
 -- name: agg_daily_sales
 INSERT INTO warehouse.agg_daily_sales (date_key, total_transactions, total_revenue,
