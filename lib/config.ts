@@ -58,6 +58,15 @@ export const ConfigSchema = z.object({
       }),
     ).default({}),
   }).prefault({}),
+  pipeline: z.object({
+    retry: z.object({
+      maxAttempts: z.number().int().min(1).max(20).default(3),
+      baseDelayMs: z.number().min(0).default(500),
+      factor: z.number().min(1).default(2),
+      maxDelayMs: z.number().min(0).default(10_000),
+      jitter: z.number().min(0).max(1).default(0.2),
+    }).prefault({}),
+  }).prefault({}),
   ingest: z.object({
     /** Bytes per COPY chunk on the embedded database (it copies from memory). */
     chunkBytes: z.number().int().min(64 * 1024).default(16 * 1024 * 1024),

@@ -151,7 +151,12 @@ export async function runBench(
           );
         }
         const t0 = performance.now();
-        const result = await step.run(cfg, () => Promise.resolve(db), {});
+        const result = await step.run({
+          config: cfg,
+          db: () => Promise.resolve(db),
+          runId: "bench",
+          options: {},
+        });
         const seconds = (performance.now() - t0) / 1000;
         total += seconds;
         (perStage[step.name] ??= { rows: result.rows, seconds: [] }).seconds

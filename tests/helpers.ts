@@ -75,7 +75,12 @@ async function createServerDb(): Promise<
 export function dbTest(
   name: string,
   fn: (ctx: DbTestContext) => Promise<void>,
-  options: { configOverrides?: Record<string, unknown>; only?: Backend } = {},
+  options: {
+    configOverrides?: Record<string, unknown>;
+    only?: Backend;
+    /** The test opens its own connections (an embedded directory allows one). */
+    noDb?: boolean;
+  } = {},
 ): void {
   for (const backend of ["embedded", "server"] as const) {
     if (options.only && options.only !== backend) continue;
@@ -98,11 +103,17 @@ export function dbTest(
           ...options.configOverrides,
           ...(server ? { databaseUrl: server.url } : {}),
         });
-        const db = await openDb(config);
+        const db = options.noDb ? undefined : await openDb(config);
         try {
-          await fn({ backend, config, db, dir, open: () => openDb(config) });
+          await fn({
+            backend,
+            config,
+            db: db!,
+            dir,
+            open: () => openDb(config),
+          });
         } finally {
-          await db.close();
+          await db?.close();
           await server?.drop();
           await Deno.remove(dir, { recursive: true }).catch(() => {});
         }

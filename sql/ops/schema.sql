@@ -25,3 +25,29 @@ CREATE TABLE IF NOT EXISTS ops.dq_results (
   PRIMARY KEY (run_id, check_name)
 );
 CREATE INDEX IF NOT EXISTS dq_results_check_time ON ops.dq_results (check_name, checked_at);
+
+-- Pipeline run history: one row per run and per step attempt outcome.
+CREATE TABLE IF NOT EXISTS ops.pipeline_runs (
+  run_id text PRIMARY KEY,
+  started_at timestamptz NOT NULL,
+  ended_at timestamptz,
+  status text NOT NULL,
+  steps text[] NOT NULL,
+  failed_step text,
+  error_message text
+);
+CREATE INDEX IF NOT EXISTS pipeline_runs_started ON ops.pipeline_runs (started_at);
+
+CREATE TABLE IF NOT EXISTS ops.step_runs (
+  run_id text NOT NULL REFERENCES ops.pipeline_runs (run_id) ON DELETE CASCADE,
+  step text NOT NULL,
+  position int NOT NULL,
+  status text NOT NULL,
+  started_at timestamptz,
+  ended_at timestamptz,
+  duration_seconds numeric(12,3),
+  records_processed bigint NOT NULL DEFAULT 0,
+  retry_attempts int NOT NULL DEFAULT 0,
+  error_message text,
+  PRIMARY KEY (run_id, step)
+);
