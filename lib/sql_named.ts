@@ -4,6 +4,8 @@
  *
  * @module
  */
+import type { Db, Row } from "./db.ts";
+import type { Logger } from "./log.ts";
 
 /**
  * Splits `text` into its named statements, in file order.
@@ -23,4 +25,25 @@ export function namedStatements(text: string): Map<string, string> {
     out.set(parts[i], parts[i + 1].trim());
   }
   return out;
+}
+
+/**
+ * Runs named statements in file order on `db` (usually a transaction) and
+ * returns each one's rows by name, logging each statement's time at debug.
+ */
+export async function runNamed(
+  db: Db,
+  statements: Map<string, string>,
+  logger: Logger,
+): Promise<Record<string, Row[]>> {
+  const results: Record<string, Row[]> = {};
+  for (const [name, sql] of statements) {
+    const t0 = performance.now();
+    results[name] = await db.query(sql);
+    logger.debug("{name} in {ms} ms", {
+      name,
+      ms: Math.round(performance.now() - t0),
+    });
+  }
+  return results;
 }

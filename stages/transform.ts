@@ -14,7 +14,7 @@ import { PipelineError } from "../lib/errors.ts";
 import { log } from "../lib/log.ts";
 import { writeReport } from "../lib/report.ts";
 import { newRunId } from "../lib/run_id.ts";
-import { namedStatements } from "../lib/sql_named.ts";
+import { namedStatements, runNamed } from "../lib/sql_named.ts";
 import { n, secondsSince, type StageResult } from "../lib/stage.ts";
 import { TABLES } from "../lib/contract.ts";
 import productionSchema from "../sql/production/schema.sql" with {
@@ -88,15 +88,10 @@ export async function runTransform(
         literal(options.incremental ? "off" : "on")
       };`,
     );
-    const results: Record<string, Record<string, unknown>[]> = {};
-    for (const [name, sql] of STATEMENTS) {
-      const t0 = performance.now();
-      results[name] = await tx.query(sql);
-      logger.debug("{name} in {ms} ms", {
-        name,
-        ms: Math.round(performance.now() - t0),
-      });
-    }
+    const results = await runNamed(tx, STATEMENTS, logger) as Record<
+      string,
+      Record<string, unknown>[]
+    >;
     return summarize(results);
   });
 

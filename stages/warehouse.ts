@@ -11,7 +11,7 @@ import type { Config } from "../lib/config.ts";
 import { type Db, literal } from "../lib/db.ts";
 import { PipelineError } from "../lib/errors.ts";
 import { log } from "../lib/log.ts";
-import { namedStatements } from "../lib/sql_named.ts";
+import { namedStatements, runNamed } from "../lib/sql_named.ts";
 import { n, secondsSince, type StageResult } from "../lib/stage.ts";
 import warehouseSchema from "../sql/warehouse/schema.sql" with { type: "text" };
 import loadSql from "../sql/warehouse/load.sql" with { type: "text" };
@@ -78,15 +78,10 @@ export async function runWarehouse(
            RESTART IDENTITY`,
       );
     }
-    const results: Record<string, Record<string, number>[]> = {};
-    for (const [name, sql] of STATEMENTS) {
-      const t0 = performance.now();
-      results[name] = await tx.query(sql);
-      logger.debug("{name} in {ms} ms", {
-        name,
-        ms: Math.round(performance.now() - t0),
-      });
-    }
+    const results = await runNamed(tx, STATEMENTS, logger) as Record<
+      string,
+      Record<string, number>[]
+    >;
     const [{ missing }] = results.unmatched_items;
     if (missing) {
       throw new PipelineError(
