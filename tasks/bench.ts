@@ -46,6 +46,13 @@ export const command: Command = {
       defaultText: "3",
     },
     {
+      name: "until",
+      type: "string",
+      arg: "STEP",
+      help: "stop after this stage",
+      defaultText: "the last",
+    },
+    {
       name: "out",
       type: "string",
       arg: "FILE",
@@ -122,8 +129,15 @@ export async function runBench(
   config: Config,
   backend: "embedded" | "server",
   runs: number,
+  until?: string,
 ) {
   const logger = log("bench");
+  const last = until
+    ? STEPS.findIndex((s) => s.name === until)
+    : STEPS.length - 1;
+  if (last < 0) {
+    throw new PipelineError("USAGE", `--until ${until}: no such stage`);
+  }
   if (backend === "server" && !config.databaseUrl) {
     throw new PipelineError(
       "USAGE",
@@ -141,7 +155,7 @@ export async function runBench(
     const db = await openDb(cfg);
     let total = 0;
     try {
-      for (const step of STEPS) {
+      for (const step of STEPS.slice(0, last + 1)) {
         // The baseline loads the files generate just wrote, before ingest
         // loads them again, so later stages see the pipeline's own load.
         if (step.name === "ingest" && backend === "server") {
@@ -212,7 +226,12 @@ export function main(args: string[]): Promise<number> {
       );
     }
     const runs = (ctx.values.runs as number | undefined) ?? 3;
-    const doc = await runBench(ctx.config, backend, runs);
+    const doc = await runBench(
+      ctx.config,
+      backend,
+      runs,
+      ctx.values.until as string | undefined,
+    );
     const out = (ctx.values.out as string | undefined) ??
       `${ctx.config.dataDir}/processed/bench.json`;
     await Deno.mkdir(out.slice(0, Math.max(0, out.lastIndexOf("/"))) || ".", {
