@@ -67,6 +67,23 @@ export const ConfigSchema = z.object({
       jitter: z.number().min(0).max(1).default(0.2),
     }).prefault({}),
   }).prefault({}),
+  warehouse: z.object({
+    /** Fixed-date holidays marked in dim_date. */
+    holidays: z.array(z.object({
+      month: z.number().int().min(1).max(12),
+      day: z.number().int().min(1).max(31),
+      name: z.string().min(1),
+    })).default([
+      { month: 1, day: 1, name: "New Year's Day" },
+      { month: 2, day: 14, name: "Valentine's Day" },
+      { month: 7, day: 4, name: "Independence Day" },
+      { month: 10, day: 31, name: "Halloween" },
+      { month: 11, day: 11, name: "Veterans Day" },
+      { month: 12, day: 24, name: "Christmas Eve" },
+      { month: 12, day: 25, name: "Christmas Day" },
+      { month: 12, day: 31, name: "New Year's Eve" },
+    ]),
+  }).prefault({}),
   ingest: z.object({
     /** Bytes per COPY chunk on the embedded database (it copies from memory). */
     chunkBytes: z.number().int().min(64 * 1024).default(16 * 1024 * 1024),

@@ -55,7 +55,7 @@ export async function setupWarehouse(db: Db): Promise<void> {
 
 /** Runs the warehouse load in one transaction. */
 export async function runWarehouse(
-  _config: Config,
+  config: Config,
   db: Db,
   options: { asOf?: string; rebuild?: boolean } = {},
 ): Promise<WarehouseResult> {
@@ -71,6 +71,16 @@ export async function runWarehouse(
   await setupWarehouse(db);
   const r = await db.transaction(async (tx) => {
     await tx.exec(`SET LOCAL ecom.as_of = ${literal(asOf)}`);
+    // The configured holidays replace the table's rows; refresh_holidays
+    // then re-marks existing days.
+    await tx.exec("DELETE FROM warehouse.holidays");
+    await tx.query(
+      `INSERT INTO warehouse.holidays (month, day, name)
+       SELECT (h->>'month')::int, (h->>'day')::int, h->>'name'
+       FROM jsonb_array_elements($1::text::jsonb) AS h
+       ON CONFLICT (month, day) DO UPDATE SET name = EXCLUDED.name`,
+      [JSON.stringify(config.warehouse.holidays)],
+    );
     if (options.rebuild) {
       await tx.exec(
         `TRUNCATE warehouse.agg_daily_sales, warehouse.agg_customer_metrics,

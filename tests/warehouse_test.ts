@@ -143,6 +143,20 @@ dbTest(
       `SELECT sum(total_revenue) AS revenue FROM warehouse.agg_daily_sales`,
     );
     assert.equal(again.revenue, daily.revenue);
+    // Holidays come from the configuration; existing days are re-marked.
+    const custom = {
+      ...config,
+      warehouse: { holidays: [{ month: 3, day: 15, name: "Shop Birthday" }] },
+    };
+    await runWarehouse(custom, db, { asOf: "2026-01-01" });
+    const marked = await db.query<{ date_key: number; holiday_name: string }>(
+      `SELECT date_key, holiday_name FROM warehouse.dim_date
+       WHERE is_holiday AND year = 2025 ORDER BY 1`,
+    );
+    assert.deepEqual(marked, [{
+      date_key: 20250315,
+      holiday_name: "Shop Birthday",
+    }]);
     const rebuilt = await runWarehouse(config, db, {
       asOf: "2026-01-01",
       rebuild: true,

@@ -3,18 +3,14 @@
 -- point-in-time join is a plain BETWEEN. Idempotent.
 CREATE SCHEMA IF NOT EXISTS warehouse;
 
--- Fixed-date holidays marked in dim_date; add rows for your calendar.
+-- Fixed-date holidays marked in dim_date, synchronised from the
+-- configuration (warehouse.holidays) by every warehouse run.
 CREATE TABLE IF NOT EXISTS warehouse.holidays (
   month int NOT NULL CHECK (month BETWEEN 1 AND 12),
   day int NOT NULL CHECK (day BETWEEN 1 AND 31),
   name text NOT NULL,
   PRIMARY KEY (month, day)
 );
-INSERT INTO warehouse.holidays (month, day, name) VALUES
-  (1, 1, 'New Year''s Day'), (2, 14, 'Valentine''s Day'), (7, 4, 'Independence Day'),
-  (10, 31, 'Halloween'), (11, 11, 'Veterans Day'), (12, 24, 'Christmas Eve'),
-  (12, 25, 'Christmas Day'), (12, 31, 'New Year''s Eve')
-ON CONFLICT DO NOTHING;
 
 CREATE TABLE IF NOT EXISTS warehouse.dim_date (
   date_key int PRIMARY KEY,
