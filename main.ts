@@ -10,6 +10,7 @@ import * as quality from "./stages/quality.ts";
 import * as transform from "./stages/transform.ts";
 import * as warehouse from "./stages/warehouse.ts";
 import * as analytics from "./stages/analytics.ts";
+import * as cleanup from "./stages/cleanup.ts";
 import * as pipeline from "./tasks/pipeline.ts";
 import type { Command } from "./lib/cli.ts";
 
@@ -26,6 +27,7 @@ export const SUBCOMMANDS: Record<string, Entry> = {
   transform,
   warehouse,
   analytics,
+  cleanup,
   pipeline,
 };
 

@@ -84,6 +84,12 @@ export const ConfigSchema = z.object({
       { month: 12, day: 31, name: "New Year's Eve" },
     ]),
   }).prefault({}),
+  cleanup: z.object({
+    /** Files and folders older than this are deleted. */
+    retentionDays: z.number().min(0).default(7),
+    /** ... except the newest N of each kind. */
+    keepNewest: z.number().int().min(0).default(3),
+  }).prefault({}),
   ingest: z.object({
     /** Bytes per COPY chunk on the embedded database (it copies from memory). */
     chunkBytes: z.number().int().min(64 * 1024).default(16 * 1024 * 1024),

@@ -12,7 +12,7 @@ import type { Config } from "../lib/config.ts";
 import { type Db, openDb } from "../lib/db.ts";
 import { describeError, PipelineError } from "../lib/errors.ts";
 import { log } from "../lib/log.ts";
-import { writeReport } from "../lib/report.ts";
+import { processedDir, writeReport } from "../lib/report.ts";
 import { withRetry } from "../lib/retry.ts";
 import { newRunId } from "../lib/run_id.ts";
 import { n, type StageResult } from "../lib/stage.ts";
@@ -292,6 +292,11 @@ export async function runPipeline(
   report.backend = db?.kind ?? (config.databaseUrl ? "server" : "embedded");
   await finishRun(getDb, runId, end, report).catch(() => {});
   await writeReport(config, "pipeline_execution_report.json", report);
+  await archiveReports(config, runId).catch((err) =>
+    logger.warn("could not archive the reports: {message}", {
+      message: describeError(err),
+    })
+  );
   const done =
     Object.values(report.steps_executed).filter((s) => s.status === "success")
       .length;
@@ -374,6 +379,34 @@ async function finishRun(
     ],
   );
 }
+
+/**
+ * Copies this run's reports to `processed/archive/<run id>/`, so each run's
+ * reports survive the next run until cleanup removes them.
+ */
+async function archiveReports(config: Config, runId: string): Promise<void> {
+  const dir = processedDir(config);
+  const target = `${dir}/archive/${runId}`;
+  await Deno.mkdir(target, { recursive: true });
+  for (const name of REPORTS) {
+    try {
+      await Deno.copyFile(
+        `${dir}/${name}`,
+        `${target}/${name.replace("analytics/", "")}`,
+      );
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+  }
+}
+
+const REPORTS = [
+  "pipeline_execution_report.json",
+  "ingestion_summary.json",
+  "data_quality_report.json",
+  "transformation_summary.json",
+  "analytics/analytics_summary.json",
+];
 
 function round3(x: number): number {
   return Math.round(x * 1000) / 1000;

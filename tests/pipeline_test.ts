@@ -268,6 +268,12 @@ dbTest(
       assert.equal(e.status, "success", s.name);
       assert.ok(e.records_processed > 0, `${s.name} records_processed`);
     }
+    const archived = JSON.parse(
+      await Deno.readTextFile(
+        `${config.dataDir}/processed/archive/${report.pipeline_execution_id}/pipeline_execution_report.json`,
+      ),
+    );
+    assert.equal(archived.status, "success", "each run's reports are archived");
     assert.ok(
       report.warnings.some((w) => w.startsWith("quality: ")),
       "quality warnings surface in the report",
