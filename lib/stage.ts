@@ -24,3 +24,8 @@ export function n(value: number): string {
 export function secondsSince(start: number): number {
   return Math.round((performance.now() - start) / 100) / 10;
 }
+
+/** `x` rounded to `digits` decimals (default 3, milliseconds for seconds). */
+export function round(x: number, digits = 3): number {
+  return Math.round(x * 10 ** digits) / 10 ** digits;
+}

@@ -13,7 +13,7 @@ import { checkHeader } from "../lib/csv_header.ts";
 import { newChunkStats, recordChunks } from "../lib/csv_chunks.ts";
 import { log } from "../lib/log.ts";
 import { processedDir, writeReport } from "../lib/report.ts";
-import { n, secondsSince, type StageResult } from "../lib/stage.ts";
+import { n, round, secondsSince, type StageResult } from "../lib/stage.ts";
 import topProducts from "../sql/analytics/top_products_by_revenue.sql" with {
   type: "text",
 };
@@ -120,7 +120,7 @@ export async function runAnalytics(
     backend: db.kind,
     queries_executed: Object.keys(queries).length,
     query_results: queries,
-    total_execution_time_seconds: Math.round(seconds * 1000) / 1000,
+    total_execution_time_seconds: round(seconds),
   });
   const rows = Object.values(queries).reduce((a, q) => a + q.rows, 0);
   const summary = `${Object.keys(queries).length} queries, ${

@@ -25,7 +25,7 @@ import { PipelineError } from "../lib/errors.ts";
 import { log } from "../lib/log.ts";
 import { progress } from "../lib/progress.ts";
 import { writeReport } from "../lib/report.ts";
-import { n, secondsSince, type StageResult } from "../lib/stage.ts";
+import { n, round, secondsSince, type StageResult } from "../lib/stage.ts";
 import stagingSchema from "../sql/staging/schema.sql" with { type: "text" };
 
 export const command: Command = {
@@ -139,7 +139,7 @@ export async function runIngest(
         file: path,
         rows,
         bytes: sizes[table],
-        seconds: round3(seconds),
+        seconds: round(seconds),
         rows_per_second: Math.round(rows / Math.max(seconds, 1e-3)),
         extra_columns_ignored: headers[table].extra,
       };
@@ -157,7 +157,7 @@ export async function runIngest(
     tables,
     total_rows: rows,
     total_bytes: totalBytes,
-    total_seconds: round3(seconds),
+    total_seconds: round(seconds),
     rows_per_second: Math.round(rows / Math.max(seconds, 1e-3)),
   });
   const summary = `${n(rows)} rows into staging (${
@@ -301,10 +301,6 @@ function copyError(path: string, err: unknown): unknown {
     }; staging keeps the previous load`,
     { cause: err },
   );
-}
-
-function round3(x: number): number {
-  return Math.round(x * 1000) / 1000;
 }
 
 /** CLI entry point. */

@@ -18,6 +18,7 @@ import { CONTRACT_COLUMNS, fileOf, TABLES } from "../lib/contract.ts";
 import { PipelineError } from "../lib/errors.ts";
 import { log } from "../lib/log.ts";
 import { STEPS } from "./pipeline.ts";
+import { round } from "../lib/stage.ts";
 import { setupStaging } from "../stages/ingest.ts";
 
 export const command: Command = {
@@ -73,7 +74,6 @@ const median = (xs: number[]) => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
-const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 
 /** Times `psql \copy` of the four files into the staging tables. */
 async function psqlCopy(url: string, rawDir: string): Promise<number> {

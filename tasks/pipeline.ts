@@ -15,7 +15,7 @@ import { log } from "../lib/log.ts";
 import { processedDir, writeReport } from "../lib/report.ts";
 import { withRetry } from "../lib/retry.ts";
 import { newRunId } from "../lib/run_id.ts";
-import { n, type StageResult } from "../lib/stage.ts";
+import { n, round, type StageResult } from "../lib/stage.ts";
 import { maskSecrets } from "../lib/mask.ts";
 import { runGenerate } from "../stages/generate.ts";
 import { runIngest } from "../stages/ingest.ts";
@@ -250,7 +250,7 @@ export async function runPipeline(
       );
       Object.assign(entry, {
         status: "success",
-        duration_seconds: round3((performance.now() - t0) / 1000),
+        duration_seconds: round((performance.now() - t0) / 1000),
         records_processed: value.rows ?? 0,
         retry_attempts: retries,
       });
@@ -267,7 +267,7 @@ export async function runPipeline(
       const message = maskSecrets(describeError(err));
       Object.assign(entry, {
         status: "failed",
-        duration_seconds: round3((performance.now() - t0) / 1000),
+        duration_seconds: round((performance.now() - t0) / 1000),
         error_message: message,
         retry_attempts: (err as { retries?: number })?.retries ?? 0,
       });
@@ -286,7 +286,7 @@ export async function runPipeline(
   }
   const end = new Date();
   report.end_time = end.toISOString();
-  report.total_duration_seconds = round3(
+  report.total_duration_seconds = round(
     (end.getTime() - start.getTime()) / 1000,
   );
   report.backend = db?.kind ?? (config.databaseUrl ? "server" : "embedded");
@@ -407,10 +407,6 @@ const REPORTS = [
   "transformation_summary.json",
   "analytics/analytics_summary.json",
 ];
-
-function round3(x: number): number {
-  return Math.round(x * 1000) / 1000;
-}
 
 /** CLI entry point: exit 1 when a step failed. */
 export function main(args: string[]): Promise<number> {

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { generateShop } from "../lib/synth/shop.ts";
+import { csvLine } from "../lib/synth/csv_writer.ts";
 import { runIngest } from "../stages/ingest.ts";
 import { CONTRACT_COLUMNS, TABLES } from "../lib/contract.ts";
 import { type Db } from "../lib/db.ts";
@@ -218,12 +219,12 @@ dbTest(
     const crow = await readCsv(cust);
     const order = [3, 0, 1, 2, 4, 5, 6, 7, 8, 9];
     const reordered = crow.map((r, i) =>
-      [i === 0 ? "loyalty_tier" : `tier${i % 3}`, ...order.map((j) => r[j])]
-        .map((f) => /[",\n]/.test(f) ? `"${f.replaceAll('"', '""')}"` : f).join(
-          ",",
-        )
-    ).join("\n");
-    await Deno.writeTextFile(cust, reordered + "\n");
+      csvLine([
+        i === 0 ? "loyalty_tier" : `tier${i % 3}`,
+        ...order.map((j) => r[j]),
+      ])
+    ).join("");
+    await Deno.writeTextFile(cust, reordered);
     await Deno.writeTextFile(path, original);
     const result = await runIngest(config, db);
     assert.deepEqual(result.tables.customers.extra_columns_ignored, [

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { generateShop } from "../lib/synth/shop.ts";
+import { csvLine } from "../lib/synth/csv_writer.ts";
 import { DEFECT_KINDS } from "../lib/synth/defects.ts";
 import { RULES } from "../lib/quality_rules.ts";
 import { runIngest } from "../stages/ingest.ts";
@@ -133,10 +134,9 @@ async function orphan(raw: string, share: number): Promise<number> {
       changed++;
       r[1] = `GHOST-${i}`;
     }
-    return r.map((f) => /[",\n]/.test(f) ? `"${f.replaceAll('"', '""')}"` : f)
-      .join(",");
+    return csvLine(r);
   });
-  await Deno.writeTextFile(`${raw}/transactions.csv`, out.join("\n") + "\n");
+  await Deno.writeTextFile(`${raw}/transactions.csv`, out.join(""));
   return changed;
 }
 

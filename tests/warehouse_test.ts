@@ -8,13 +8,9 @@ import { runTransform } from "../stages/transform.ts";
 import { runWarehouse } from "../stages/warehouse.ts";
 import type { Db } from "../lib/db.ts";
 import { dbTest, loadGenerated, readCsv } from "./helpers.ts";
+import { csvLine } from "../lib/synth/csv_writer.ts";
 
-const toCsv = (rows: string[][]) =>
-  rows.map((r) =>
-    r.map((f) => /[",\n]/.test(f) ? `"${f.replaceAll('"', '""')}"` : f).join(
-      ",",
-    )
-  ).join("\n") + "\n";
+const toCsv = (rows: string[][]) => rows.map(csvLine).join("");
 
 async function one<T>(db: Db, sql: string, params: unknown[] = []): Promise<T> {
   const [row] = await db.query(sql, params);
