@@ -12,6 +12,7 @@ import * as warehouse from "./stages/warehouse.ts";
 import * as analytics from "./stages/analytics.ts";
 import * as cleanup from "./stages/cleanup.ts";
 import * as pipeline from "./tasks/pipeline.ts";
+import * as schedule from "./tasks/schedule.ts";
 import type { Command } from "./lib/cli.ts";
 
 interface Entry {
@@ -29,6 +30,7 @@ export const SUBCOMMANDS: Record<string, Entry> = {
   analytics,
   cleanup,
   pipeline,
+  schedule,
 };
 
 function usage(): string {

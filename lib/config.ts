@@ -39,6 +39,11 @@ export const ConfigSchema = z.object({
   quality: z.object({
     /** Below this overall score (0-100) the quality gate fails the run. */
     minScore: z.number().min(0).max(100).default(80),
+    /**
+     * A failing share is judged only from this many failing rows on: in a
+     * small daily increment one bad row is a large share of a few rows.
+     */
+    minFailedRowsForShare: z.number().int().min(1).default(3),
     /** Weights of the dimensions in the overall score. */
     weights: z.object({
       completeness: z.number().min(0).default(20),
@@ -90,6 +95,43 @@ export const ConfigSchema = z.object({
     /** ... except the newest N of each kind. */
     keepNewest: z.number().int().min(0).default(3),
   }).prefault({}),
+  schedule: z.object({
+    /** When the daily run fires, as a cron expression in UTC (Deno.cron runs in UTC). */
+    cron: z.string().min(1).default("30 2 * * *"),
+    /** The day a tick processes: this many days before the tick's UTC date (1 = yesterday). */
+    dayOffset: z.number().int().min(0).max(30).default(1),
+    /** At most this many missed days are caught up per tick, oldest first. */
+    catchUpLimit: z.number().int().min(1).max(366).default(7),
+    /** Run cleanup after a successful tick. */
+    cleanup: z.boolean().default(true),
+  }).prefault({}),
+  monitor: z.object({
+    /** A scheduled run this many minutes overdue is late (warning) ... */
+    graceMinutes: z.number().min(0).default(60),
+    /** ... and this many minutes overdue, missing (critical). */
+    missingMinutes: z.number().min(0).default(360),
+    /** Layer load age (hours) that warns, and that is critical. */
+    freshnessWarnHours: z.number().min(0).default(30),
+    freshnessCriticalHours: z.number().min(0).default(54),
+    /** Days the newest business date may trail the day due. */
+    businessLagWarnDays: z.number().int().min(0).default(1),
+    businessLagCriticalDays: z.number().int().min(0).default(3),
+    volumeWindowDays: z.number().int().min(7).default(28),
+    volumeZThreshold: z.number().min(0).default(3),
+    volumeMinHistoryDays: z.number().int().min(2).default(14),
+    volumeVolatileCv: z.number().min(0).default(0.5),
+    /** Quality runs in the trend, and the drop (points) that warns. */
+    qualityRuns: z.number().int().min(2).default(10),
+    qualityMaxDrop: z.number().min(0).default(5),
+    /** Round-trip latency (ms) that warns. */
+    latencyWarnMs: z.number().min(0).default(1000),
+    /** Alerts are POSTed here (Slack-compatible); from ALERT_WEBHOOK_URL. */
+    webhookUrl: z.string().url().optional(),
+    /** The same alert is not resent within this many minutes. */
+    alertCooldownMinutes: z.number().min(0).default(60),
+    webhookTimeoutMs: z.number().int().min(100).default(5000),
+    webhookRetries: z.number().int().min(0).max(10).default(2),
+  }).prefault({}),
   ingest: z.object({
     /** Bytes per COPY chunk on the embedded database (it copies from memory). */
     chunkBytes: z.number().int().min(64 * 1024).default(16 * 1024 * 1024),
@@ -105,6 +147,7 @@ const ENV_KEYS: Record<string, string> = {
   ECOM_LOG_DIR: "logDir",
   ECOM_LOG_LEVEL: "logLevel",
   DATABASE_URL: "databaseUrl",
+  ALERT_WEBHOOK_URL: "monitor.webhookUrl",
 };
 
 /** Options for {@linkcode loadConfig}. */

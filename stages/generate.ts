@@ -16,7 +16,8 @@ import { progress } from "../lib/progress.ts";
 import { generateShop, type ShopMetadata } from "../lib/synth/shop.ts";
 import { n, secondsSince, type StageResult } from "../lib/stage.ts";
 import { PipelineError } from "../lib/errors.ts";
-import { dayOf } from "../lib/synth/dates.ts";
+import { dayOf, isoOf } from "../lib/synth/dates.ts";
+import { type DayMetadata, generateDay } from "../lib/synth/daily.ts";
 
 export const command: Command = {
   name: "generate",
@@ -60,6 +61,13 @@ export const command: Command = {
       defaultText: "0.02",
     },
     {
+      name: "date",
+      type: "string",
+      arg: "YYYY-MM-DD",
+      help:
+        "write one day's increment (after --end-date) into DATA_DIR/raw/DATE instead",
+    },
+    {
       name: "out",
       type: "string",
       arg: "DIR",
@@ -67,7 +75,10 @@ export const command: Command = {
       defaultText: "DATA_DIR/raw",
     },
   ],
-  details: "Writes customers.csv, products.csv, transactions.csv, " +
+  details:
+    "With --date, writes that day's increment (its orders, new and changed\n" +
+    "customers, price changes), deterministic from the seed and the date.\n" +
+    "Writes customers.csv, products.csv, transactions.csv, " +
     "transaction_items.csv,\ninjected_defects.csv and generation_metadata.json, " +
     "overwriting earlier files.",
 };
@@ -75,13 +86,15 @@ export const command: Command = {
 /** Options of one generate run. */
 export interface GenerateOptions {
   outDir?: string;
+  /** Write this business day's increment instead of the base history. */
+  date?: string;
 }
 
 /** Runs generation with the configuration's options. */
 export async function runGenerate(
   config: Config,
   options: GenerateOptions = {},
-): Promise<StageResult & { metadata: ShopMetadata }> {
+): Promise<StageResult & { metadata: ShopMetadata | DayMetadata }> {
   const g = config.generate;
   if (dayOf(g.endDate) < dayOf(g.startDate)) {
     throw new PipelineError(
@@ -89,6 +102,7 @@ export async function runGenerate(
       `generate.endDate (${g.endDate}) is before generate.startDate (${g.startDate})`,
     );
   }
+  if (options.date !== undefined) return await runGenerateDay(config, options);
   const outDir = options.outDir ?? `${config.dataDir}/raw`;
   const start = performance.now();
   const logger = log("generate");
@@ -105,17 +119,7 @@ export async function runGenerate(
       onProgress: (done, total) => bar.update(done, total),
     });
   } catch (err) {
-    if (err instanceof Deno.errors.NotCapable) {
-      throw new PipelineError(
-        "PERMISSION",
-        `Not allowed to write ${outDir}: ${err.message}`,
-        {
-          hint:
-            `write under the data directory, or grant --allow-write=${outDir}`,
-        },
-      );
-    }
-    throw err;
+    throw permissionError(err, outDir);
   }
   bar.done();
   const c = metadata.counts;
@@ -132,11 +136,82 @@ export async function runGenerate(
   return { rows, summary, metadata };
 }
 
+/** The daily increment of `options.date` (see lib/synth/daily.ts). */
+async function runGenerateDay(
+  config: Config,
+  options: GenerateOptions,
+): Promise<StageResult & { metadata: DayMetadata }> {
+  const g = config.generate;
+  const date = checkDate(options.date!, "--date");
+  if (dayOf(date) <= dayOf(g.endDate)) {
+    throw new PipelineError(
+      "USAGE",
+      `--date ${date} is inside the base history (${g.startDate}..${g.endDate})`,
+      {
+        hint:
+          `daily increments start the day after generate.endDate; pick a later date or set an earlier --end-date`,
+      },
+    );
+  }
+  const outDir = options.outDir ?? dailyDir(config, date);
+  const start = performance.now();
+  let metadata: DayMetadata;
+  try {
+    metadata = await generateDay({ ...g, date, outDir });
+  } catch (err) {
+    throw permissionError(err, outDir);
+  }
+  const c = metadata.counts;
+  const ch = metadata.changes;
+  const rows = c["customers.csv"] + c["products.csv"] + c["transactions.csv"] +
+    c["transaction_items.csv"];
+  const summary = `${date}: ${n(c["transactions.csv"])} transactions, ${
+    n(c["transaction_items.csv"])
+  } items, ${ch.new_customers} new customers, ${
+    ch.moved_customers + ch.email_changes
+  } customer changes, ${ch.price_changes} price changes in ${
+    secondsSince(start)
+  } s -> ${outDir}`;
+  log("generate").info("{summary}", { summary });
+  return { rows, summary, metadata };
+}
+
+/** Where a day's increment lives: `DATA_DIR/raw/YYYY-MM-DD`. */
+export function dailyDir(config: Config, date: string): string {
+  return `${config.dataDir}/raw/${date}`;
+}
+
+/** A valid calendar date `YYYY-MM-DD`, or a usage error naming the flag. */
+export function checkDate(value: string, flag: string): string {
+  if (
+    !/^\d{4}-\d{2}-\d{2}$/.test(value) ||
+    isoOf(dayOf(value)) !== value
+  ) {
+    throw new PipelineError(
+      "USAGE",
+      `${flag} must be a calendar date YYYY-MM-DD: got "${value}"`,
+    );
+  }
+  return value;
+}
+
+function permissionError(err: unknown, outDir: string): unknown {
+  if (!(err instanceof Deno.errors.NotCapable)) return err;
+  return new PipelineError(
+    "PERMISSION",
+    `Not allowed to write ${outDir}: ${err.message}`,
+    {
+      hint: `write under the data directory, or grant --allow-write=${outDir}`,
+    },
+  );
+}
+
 /** CLI entry point. */
 export function main(args: string[]): Promise<number> {
   return runCommand(command, args, async (ctx: CommandContext) => {
     await runGenerate(ctx.config, {
       outDir: ctx.values.out as string | undefined,
+      date: ctx.values.date as string | undefined,
     });
   });
 }

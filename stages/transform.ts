@@ -17,9 +17,6 @@ import { newRunId } from "../lib/run_id.ts";
 import { namedStatements, runNamed } from "../lib/sql_named.ts";
 import { n, secondsSince, type StageResult } from "../lib/stage.ts";
 import { TABLES } from "../lib/contract.ts";
-import productionSchema from "../sql/production/schema.sql" with {
-  type: "text",
-};
 import transformSql from "../sql/production/transform.sql" with {
   type: "text",
 };
@@ -57,17 +54,21 @@ export interface TableSummary {
   rejected_by_reason: Record<string, number>;
 }
 
-/** Creates the production schema (idempotent). */
-export async function setupProduction(db: Db): Promise<void> {
-  await setupQuality(db);
-  await db.exec(productionSchema);
+/** Creates the production schema (idempotent; quality needs it too). */
+export function setupProduction(db: Db): Promise<void> {
+  return setupQuality(db);
 }
 
 /** Runs the transform; throws (rolling everything back) if counts do not reconcile. */
 export async function runTransform(
   config: Config,
   db: Db,
-  options: { runId?: string; incremental?: boolean } = {},
+  options: {
+    runId?: string;
+    incremental?: boolean;
+    /** The increment's business day: older days never overwrite newer rows. */
+    businessDate?: string;
+  } = {},
 ): Promise<StageResult & { tables: Record<string, TableSummary> }> {
   const logger = log("transform");
   const start = performance.now();
@@ -86,7 +87,8 @@ export async function runTransform(
        SET LOCAL ecom.staging_loaded_at = ${literal(at)};
        SET LOCAL ecom.full_refresh = ${
         literal(options.incremental ? "off" : "on")
-      };`,
+      };
+       SET LOCAL ecom.business_date = ${literal(options.businessDate ?? "")};`,
     );
     const results = await runNamed(tx, STATEMENTS, logger) as Record<
       string,

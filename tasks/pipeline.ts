@@ -17,7 +17,9 @@ import { withRetry } from "../lib/retry.ts";
 import { newRunId } from "../lib/run_id.ts";
 import { n, round, type StageResult } from "../lib/stage.ts";
 import { maskSecrets } from "../lib/mask.ts";
-import { runGenerate } from "../stages/generate.ts";
+import { checkDate, dailyDir, runGenerate } from "../stages/generate.ts";
+import { withPipelineLock } from "../lib/lock.ts";
+import { runDays } from "./backfill.ts";
 import { runIngest } from "../stages/ingest.ts";
 import { gateError, runQuality, setupQuality } from "../stages/quality.ts";
 import { runTransform } from "../stages/transform.ts";
@@ -48,6 +50,10 @@ export interface PipelineOptions {
   only?: string;
   /** Continue the last failed run from its failed step. */
   resume?: boolean;
+  /** Process this business day's increment (DATA_DIR/raw/DATE) incrementally. */
+  date?: string;
+  /** Day changed dimension rows take effect (default: date, else today). */
+  asOf?: string;
   /** Steps to run instead of {@linkcode STEPS} (tests). */
   steps?: Step[];
   /** Waits between retries (tests replace it). */
@@ -55,11 +61,21 @@ export interface PipelineOptions {
 }
 
 export const STEPS: Step[] = [
-  { name: "generate", run: ({ config }) => runGenerate(config) },
+  {
+    name: "generate",
+    run: ({ config, options }) => runGenerate(config, { date: options.date }),
+  },
   {
     name: "ingest",
     run: async ({ config, db, options }) =>
-      runIngest(config, await db(), { inputDir: options.inputDir }),
+      runIngest(config, await db(), {
+        // Daily: the day's folder, under --input DIR when given.
+        inputDir: options.date
+          ? options.inputDir
+            ? `${options.inputDir}/${options.date}`
+            : dailyDir(config, options.date)
+          : options.inputDir,
+      }),
   },
   {
     name: "quality",
@@ -71,12 +87,19 @@ export const STEPS: Step[] = [
   },
   {
     name: "transform",
-    run: async ({ config, db, runId }) =>
-      runTransform(config, await db(), { runId }),
+    run: async ({ config, db, runId, options }) =>
+      runTransform(config, await db(), {
+        runId,
+        incremental: options.date !== undefined,
+        businessDate: options.date,
+      }),
   },
   {
     name: "warehouse",
-    run: async ({ config, db }) => runWarehouse(config, await db()),
+    run: async ({ config, db, options }) =>
+      runWarehouse(config, await db(), {
+        asOf: options.date ?? options.asOf,
+      }),
   },
   {
     name: "analytics",
@@ -99,19 +122,46 @@ export const command: Command = {
       arg: "DIR",
       help: "load your own CSV files from DIR (implies --skip-generate)",
     },
-    { name: "from", type: "string", arg: "STEP", help: "start at this step" },
-    { name: "to", type: "string", arg: "STEP", help: "stop after this step" },
+    {
+      name: "from",
+      type: "string",
+      arg: "STEP|DATE",
+      help: "start at this step, or backfill from this business day",
+    },
+    {
+      name: "to",
+      type: "string",
+      arg: "STEP|DATE",
+      help: "stop after this step, or backfill up to this business day",
+    },
     { name: "only", type: "string", arg: "STEP", help: "run just this step" },
     {
       name: "resume",
       type: "boolean",
       help: "continue the last failed run from its failed step",
     },
+    {
+      name: "date",
+      type: "string",
+      arg: "YYYY-MM-DD",
+      help: "process one business day's increment (DATA_DIR/raw/DATE)",
+    },
+    {
+      name: "rebuild",
+      type: "boolean",
+      help:
+        "empty production and warehouse, reload the history, replay the days",
+    },
   ],
   details: "Steps: " + STEPS.map((s) => s.name).join(", ") +
     ".\nTransient errors (lost connection, deadlock, serialization failure, too many\n" +
     "connections) are retried with exponential backoff (pipeline.retry in the config);\n" +
-    "data errors fail at once. Writes DATA_DIR/processed/pipeline_execution_report.json.",
+    "data errors fail at once. Writes DATA_DIR/processed/pipeline_execution_report.json.\n\n" +
+    "Daily operation: --date D generates (unless --skip-generate/--input) and loads\n" +
+    "day D's increment: its facts are added and dimensions updated; re-running a day\n" +
+    "changes nothing. --from D1 --to D2 backfills day by day. The first daily run\n" +
+    "loads the base history (generate.startDate..endDate) when the database is empty.\n" +
+    "Only one run at a time: DATA_DIR/pipeline.lock (and an advisory lock on a server).",
 };
 
 /** A step's entry in the report. */
@@ -135,6 +185,7 @@ export interface PipelineReport {
   warnings: string[];
   backend?: string;
   resumed_from?: string;
+  business_date?: string;
 }
 
 /** Picks the steps to run from --from/--to/--only/--skip-generate. */
@@ -179,7 +230,9 @@ export async function runPipeline(
   };
   let resumedFrom: string | undefined;
   if (options.resume) {
-    resumedFrom = await lastFailedStep(await getDb());
+    const failed = await lastFailed(await getDb());
+    resumedFrom = failed?.step;
+    if (failed?.date) options = { ...options, date: failed.date };
     if (!resumedFrom) {
       throw new PipelineError(
         "RESUME",
@@ -204,6 +257,7 @@ export async function runPipeline(
     errors: [],
     warnings: [],
     ...(resumedFrom ? { resumed_from: resumedFrom } : {}),
+    ...(options.date ? { business_date: options.date } : {}),
   };
   for (const s of all) {
     report.steps_executed[s.name] = {
@@ -214,11 +268,12 @@ export async function runPipeline(
       retry_attempts: 0,
     };
   }
-  await recordRun(getDb, runId, start, steps.map((s) => s.name)).catch((err) =>
-    logger.warn("run history unavailable: {message}", {
-      message: describeError(err),
-    })
-  );
+  await recordRun(getDb, runId, start, steps.map((s) => s.name), options.date)
+    .catch((err) =>
+      logger.warn("run history unavailable: {message}", {
+        message: describeError(err),
+      })
+    );
   logger.info("run {runId}: {steps}", {
     runId,
     steps: steps.map((s) => s.name).join(" -> "),
@@ -314,12 +369,21 @@ export async function runPipeline(
   return report;
 }
 
-async function lastFailedStep(db: Db): Promise<string | undefined> {
+/** The last run's failed step and business day, if the last run failed. */
+async function lastFailed(
+  db: Db,
+): Promise<{ step: string; date?: string } | undefined> {
   await setupQuality(db);
-  const [last] = await db.query<{ status: string; failed_step: string | null }>(
-    `SELECT status, failed_step FROM ops.pipeline_runs ORDER BY started_at DESC LIMIT 1`,
+  const [last] = await db.query<{
+    status: string;
+    failed_step: string | null;
+    business_date: string | null;
+  }>(
+    `SELECT status, failed_step, business_date::text AS business_date
+     FROM ops.pipeline_runs ORDER BY started_at DESC LIMIT 1`,
   );
-  return last?.status === "failed" ? last.failed_step ?? undefined : undefined;
+  if (last?.status !== "failed" || !last.failed_step) return undefined;
+  return { step: last.failed_step, date: last.business_date ?? undefined };
 }
 
 async function recordRun(
@@ -327,12 +391,20 @@ async function recordRun(
   runId: string,
   start: Date,
   steps: string[],
+  date: string | undefined,
 ) {
   const db = await getDb();
   await setupQuality(db);
   await db.query(
-    `INSERT INTO ops.pipeline_runs (run_id, started_at, status, steps) VALUES ($1, $2, 'running', $3::text[])`,
-    [runId, start.toISOString(), `{${steps.join(",")}}`],
+    `INSERT INTO ops.pipeline_runs (run_id, started_at, status, steps, mode, business_date)
+     VALUES ($1, $2, 'running', $3::text[], $4, $5::date)`,
+    [
+      runId,
+      start.toISOString(),
+      `{${steps.join(",")}}`,
+      date ? "daily" : "full",
+      date ?? null,
+    ],
   );
 }
 
@@ -408,18 +480,53 @@ const REPORTS = [
   "analytics/analytics_summary.json",
 ];
 
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
 /** CLI entry point: exit 1 when a step failed. */
 export function main(args: string[]): Promise<number> {
   return runCommand(command, args, async (ctx) => {
-    const report = await runPipeline(ctx.config, {
-      skipGenerate: ctx.values["skip-generate"] as boolean | undefined,
-      inputDir: ctx.values.input as string | undefined,
-      from: ctx.values.from as string | undefined,
-      to: ctx.values.to as string | undefined,
-      only: ctx.values.only as string | undefined,
-      resume: ctx.values.resume as boolean | undefined,
+    const v = ctx.values as Record<string, string | boolean | undefined>;
+    const from = v.from as string | undefined;
+    const to = v.to as string | undefined;
+    const isDate = (x: string | undefined) =>
+      x !== undefined && ISO_DATE.test(x);
+    const daily = v.date !== undefined || v.rebuild || isDate(from) ||
+      isDate(to);
+    const options: PipelineOptions = {
+      skipGenerate: v["skip-generate"] as boolean | undefined,
+      inputDir: v.input as string | undefined,
+      only: v.only as string | undefined,
+      resume: v.resume as boolean | undefined,
+    };
+    return await withPipelineLock(ctx.config, "pipeline", async () => {
+      if (!daily) {
+        const report = await runPipeline(ctx.config, { ...options, from, to });
+        return report.status === "success" ? 0 : 1;
+      }
+      for (
+        const [flag, x] of [["--date", v.date], ["--from", from], ["--to", to]]
+      ) {
+        if (x !== undefined) checkDate(x as string, flag as string);
+      }
+      const result = await runDays(ctx.config, {
+        ...options,
+        date: v.date as string | undefined,
+        fromDate: from,
+        toDate: to,
+        rebuild: v.rebuild as boolean | undefined,
+      });
+      log("pipeline").info("{status}: {done}/{count} days ({first}..{last})", {
+        status: result.status === "success" ? "days done" : "FAILED",
+        done: result.reports.filter((r) =>
+          r.business_date && r.status === "success"
+        )
+          .length,
+        count: result.days.length,
+        first: result.days[0],
+        last: result.days.at(-1),
+      });
+      return result.status === "success" ? 0 : 1;
     });
-    return report.status === "success" ? 0 : 1;
   });
 }
 

@@ -18,7 +18,10 @@ const SUBCOMMANDS = [
   "quality",
   "transform",
   "warehouse",
+  "analytics",
+  "cleanup",
   "pipeline",
+  "schedule",
 ];
 
 Deno.test("every subcommand and stage script answers --help", async () => {

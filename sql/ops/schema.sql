@@ -37,6 +37,10 @@ CREATE TABLE IF NOT EXISTS ops.pipeline_runs (
   error_message text
 );
 CREATE INDEX IF NOT EXISTS pipeline_runs_started ON ops.pipeline_runs (started_at);
+-- mode: full (a whole snapshot) or daily (one business day's increment).
+ALTER TABLE ops.pipeline_runs ADD COLUMN IF NOT EXISTS mode text NOT NULL DEFAULT 'full';
+ALTER TABLE ops.pipeline_runs ADD COLUMN IF NOT EXISTS business_date date;
+CREATE INDEX IF NOT EXISTS pipeline_runs_business_date ON ops.pipeline_runs (business_date);
 
 CREATE TABLE IF NOT EXISTS ops.step_runs (
   run_id text NOT NULL REFERENCES ops.pipeline_runs (run_id) ON DELETE CASCADE,

@@ -90,3 +90,11 @@ CREATE TABLE IF NOT EXISTS production.rejected_records (
   PRIMARY KEY (staging_loaded_at, table_name, source_row)
 );
 CREATE INDEX IF NOT EXISTS rejected_run_idx ON production.rejected_records (run_id);
+
+-- The business day of the snapshot a customer or product row came from
+-- (daily increments); NULL for full loads. A day re-run after later days
+-- must not put back an older version of a row.
+ALTER TABLE production.customers ADD COLUMN IF NOT EXISTS business_date date;
+ALTER TABLE production.products ADD COLUMN IF NOT EXISTS business_date date;
+-- Rejects of a day's increment are replaced when the day is re-run.
+ALTER TABLE production.rejected_records ADD COLUMN IF NOT EXISTS business_date date;

@@ -1,7 +1,9 @@
 -- Staging -> production, set-based, run in order in one transaction by
 -- stages/transform.ts. Session settings: ecom.run_id, ecom.staging_loaded_at,
 -- ecom.full_refresh
--- ('on' marks ids missing from a full snapshot inactive).
+-- ('on' marks ids missing from a full snapshot inactive), ecom.business_date
+-- (the increment's day, '' for full loads: an older day never overwrites a
+-- row a later day wrote).
 --
 -- Every staging row ends up in exactly one state: accepted (upserted into
 -- production), rejected (production.rejected_records, with every reason), or
@@ -86,17 +88,21 @@ WHERE v.status = 'accepted' AND v.email IS NOT NULL AND EXISTS (
 -- name: upsert_customers
 WITH up AS (
   INSERT INTO production.customers AS p (customer_id, first_name, last_name, email, phone,
-    registration_date, city, state, country, age_group, source_file, source_row)
+    registration_date, city, state, country, age_group, source_file, source_row, business_date)
   SELECT customer_id, first_name, last_name, email, phone, registration_date, city, state,
-    country, age_group, source_file, source_row
+    country, age_group, source_file, source_row,
+    nullif(current_setting('ecom.business_date'), '')::date
   FROM v_customers WHERE status = 'accepted'
   ON CONFLICT (customer_id) DO UPDATE SET
     first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name, email = EXCLUDED.email,
     phone = EXCLUDED.phone, registration_date = EXCLUDED.registration_date,
     city = EXCLUDED.city, state = EXCLUDED.state, country = EXCLUDED.country,
     age_group = EXCLUDED.age_group, is_active = true, source_file = EXCLUDED.source_file,
-    source_row = EXCLUDED.source_row, updated_at = now()
-  WHERE (p.first_name, p.last_name, p.email, p.phone, p.registration_date, p.city, p.state,
+    source_row = EXCLUDED.source_row, business_date = EXCLUDED.business_date,
+    updated_at = now()
+  WHERE (p.business_date IS NULL OR EXCLUDED.business_date IS NULL
+      OR EXCLUDED.business_date >= p.business_date)
+    AND (p.first_name, p.last_name, p.email, p.phone, p.registration_date, p.city, p.state,
       p.country, p.age_group, p.is_active)
     IS DISTINCT FROM (EXCLUDED.first_name, EXCLUDED.last_name, EXCLUDED.email, EXCLUDED.phone,
       EXCLUDED.registration_date, EXCLUDED.city, EXCLUDED.state, EXCLUDED.country,
@@ -169,17 +175,21 @@ FROM ranked;
 -- name: upsert_products
 WITH up AS (
   INSERT INTO production.products AS p (product_id, product_name, category, sub_category,
-    price, cost, brand, stock_quantity, supplier_id, source_file, source_row)
+    price, cost, brand, stock_quantity, supplier_id, source_file, source_row, business_date)
   SELECT product_id, product_name, category, sub_category, price, cost, brand,
-    stock_quantity, supplier_id, source_file, source_row
+    stock_quantity, supplier_id, source_file, source_row,
+    nullif(current_setting('ecom.business_date'), '')::date
   FROM v_products WHERE status = 'accepted'
   ON CONFLICT (product_id) DO UPDATE SET
     product_name = EXCLUDED.product_name, category = EXCLUDED.category,
     sub_category = EXCLUDED.sub_category, price = EXCLUDED.price, cost = EXCLUDED.cost,
     brand = EXCLUDED.brand, stock_quantity = EXCLUDED.stock_quantity,
     supplier_id = EXCLUDED.supplier_id, is_active = true, source_file = EXCLUDED.source_file,
-    source_row = EXCLUDED.source_row, updated_at = now()
-  WHERE (p.product_name, p.category, p.sub_category, p.price, p.cost, p.brand,
+    source_row = EXCLUDED.source_row, business_date = EXCLUDED.business_date,
+    updated_at = now()
+  WHERE (p.business_date IS NULL OR EXCLUDED.business_date IS NULL
+      OR EXCLUDED.business_date >= p.business_date)
+    AND (p.product_name, p.category, p.sub_category, p.price, p.cost, p.brand,
       p.stock_quantity, p.supplier_id, p.is_active)
     IS DISTINCT FROM (EXCLUDED.product_name, EXCLUDED.category, EXCLUDED.sub_category,
       EXCLUDED.price, EXCLUDED.cost, EXCLUDED.brand, EXCLUDED.stock_quantity,
@@ -443,9 +453,11 @@ SELECT count(*) FILTER (WHERE inserted)::int AS inserted,
 FROM up;
 
 -- name: delete_rejects
--- Replaces the rejects of this staging load, so a re-run does not repeat them.
+-- Replaces the rejects of this staging load, or of an earlier run of the same
+-- business day, so a re-run does not repeat them.
 DELETE FROM production.rejected_records
-WHERE staging_loaded_at = current_setting('ecom.staging_loaded_at')::timestamptz;
+WHERE staging_loaded_at = current_setting('ecom.staging_loaded_at')::timestamptz
+  OR business_date = nullif(current_setting('ecom.business_date'), '')::date;
 
 -- name: record_rejects
 WITH rejects AS (
@@ -467,10 +479,12 @@ WITH rejects AS (
   FROM v_items v JOIN staging.transaction_items s USING (source_row) WHERE v.status = 'rejected'
 )
 INSERT INTO production.rejected_records
-  (run_id, staging_loaded_at, table_name, record_id, source_file, source_row, reasons, raw)
+  (run_id, staging_loaded_at, table_name, record_id, source_file, source_row, reasons, raw,
+    business_date)
 SELECT current_setting('ecom.run_id'),
   current_setting('ecom.staging_loaded_at')::timestamptz,
-  table_name, nullif(record_id, ''), source_file, source_row, reasons, raw
+  table_name, nullif(record_id, ''), source_file, source_row, reasons, raw,
+  nullif(current_setting('ecom.business_date'), '')::date
 FROM rejects;
 
 -- name: counts

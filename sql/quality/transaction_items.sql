@@ -48,8 +48,12 @@ flags AS MATERIALIZED (
     q_ok AND btrim(quantity)::int <= 0 AS f_quantity,
     p_ok AND btrim(unit_price)::numeric < 0 AS f_price,
     d_ok AND btrim(discount_percentage)::numeric NOT BETWEEN 0 AND 100 AS f_discount,
-    NOT txn_blank AND txn.id IS NULL AS f_orphan_txn,
-    NOT prod_blank AND prod.id IS NULL AS f_orphan_prod,
+    -- References may point at rows loaded by earlier runs (daily increments);
+    -- the production probe runs only for the few rows not found in staging.
+    NOT txn_blank AND txn.id IS NULL AND NOT EXISTS (
+      SELECT 1 FROM production.transactions pt WHERE pt.transaction_id = s.txn) AS f_orphan_txn,
+    NOT prod_blank AND prod.id IS NULL AND NOT EXISTS (
+      SELECT 1 FROM production.products pp WHERE pp.product_id = s.prod) AS f_orphan_prod,
     -- Within a cent of the formula (a rounded amount is at most half a cent off).
     q_ok AND p_ok AND lt_ok AND (d_blank OR d_ok)
       AND abs(btrim(line_total)::numeric - btrim(quantity)::int * btrim(unit_price)::numeric

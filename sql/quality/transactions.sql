@@ -64,16 +64,19 @@ flags AS MATERIALIZED (
     NOT total_blank AND NOT total_ok AS f_number,
     date_ok AND btrim(transaction_date)::date > current_date AS f_future,
     NOT pay_blank AND m.key IS NULL AS f_payment,
-    NOT cust_blank AND cust.customer_id IS NULL AS f_orphan,
+    NOT cust_blank AND cust.customer_id IS NULL AND pc.customer_id IS NULL AS f_orphan,
     item.transaction_id IS NULL AS no_items,
     item.transaction_id IS NOT NULL AND item.all_parse AND total_ok AS has_total,
     item.transaction_id IS NOT NULL AND item.all_parse AND total_ok
       AND abs(btrim(total_amount)::numeric - item.total) > 0.01 AS total_off,
-    date_ok AND cust.reg IS NOT NULL AS has_reg,
-    date_ok AND cust.reg IS NOT NULL AND btrim(transaction_date)::date < cust.reg AS before_reg
+    date_ok AND coalesce(cust.reg, pc.registration_date) IS NOT NULL AS has_reg,
+    date_ok AND btrim(transaction_date)::date < coalesce(cust.reg, pc.registration_date)
+      AS before_reg
   FROM s
   LEFT JOIN util.payment_methods m ON m.key = s.pay_key
   LEFT JOIN cust ON cust.customer_id = s.cust_id
+  -- A daily increment's orders reference customers loaded on earlier days.
+  LEFT JOIN production.customers pc ON cust.customer_id IS NULL AND pc.customer_id = s.cust_id
   LEFT JOIN item ON item.transaction_id = s.id
 ),
 h AS (
