@@ -11,6 +11,7 @@ import * as transform from "./stages/transform.ts";
 import * as warehouse from "./stages/warehouse.ts";
 import * as analytics from "./stages/analytics.ts";
 import * as cleanup from "./stages/cleanup.ts";
+import * as monitor from "./stages/monitor.ts";
 import * as pipeline from "./tasks/pipeline.ts";
 import * as schedule from "./tasks/schedule.ts";
 import type { Command } from "./lib/cli.ts";
@@ -28,6 +29,7 @@ export const SUBCOMMANDS: Record<string, Entry> = {
   transform,
   warehouse,
   analytics,
+  monitor,
   cleanup,
   pipeline,
   schedule,

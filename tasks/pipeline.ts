@@ -19,6 +19,7 @@ import { n, round, type StageResult } from "../lib/stage.ts";
 import { maskSecrets } from "../lib/mask.ts";
 import { checkDate, dailyDir, runGenerate } from "../stages/generate.ts";
 import { withPipelineLock } from "../lib/lock.ts";
+import { monitorAfterRun } from "../stages/monitor.ts";
 import { runDays } from "./backfill.ts";
 import { runIngest } from "../stages/ingest.ts";
 import { gateError, runQuality, setupQuality } from "../stages/quality.ts";
@@ -480,6 +481,13 @@ const REPORTS = [
   "analytics/analytics_summary.json",
 ];
 
+/** The monitor runs after every pipeline run; its verdict never fails the run. */
+async function logHealth(config: Config): Promise<void> {
+  log("pipeline").info("health: {line}", {
+    line: await monitorAfterRun(config),
+  });
+}
+
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** CLI entry point: exit 1 when a step failed. */
@@ -501,6 +509,7 @@ export function main(args: string[]): Promise<number> {
     return await withPipelineLock(ctx.config, "pipeline", async () => {
       if (!daily) {
         const report = await runPipeline(ctx.config, { ...options, from, to });
+        await logHealth(ctx.config);
         return report.status === "success" ? 0 : 1;
       }
       for (
@@ -525,6 +534,7 @@ export function main(args: string[]): Promise<number> {
         first: result.days[0],
         last: result.days.at(-1),
       });
+      await logHealth(ctx.config);
       return result.status === "success" ? 0 : 1;
     });
   });

@@ -19,6 +19,7 @@ import { maskSecrets } from "../lib/mask.ts";
 import { dayOf, isoOf } from "../lib/synth/dates.ts";
 import { setupQuality } from "../stages/quality.ts";
 import { runCleanup } from "../stages/cleanup.ts";
+import { monitorAfterRun } from "../stages/monitor.ts";
 import {
   daysBetween,
   firstDailyDay,
@@ -187,6 +188,7 @@ export async function tick(
             last?.errors.map((e) => `${e.step}: ${e.message}`).join("; ")
           }`,
         );
+        await activity(config, "health", await monitorAfterRun(config));
         return { status: "failed" as const, days };
       }
       await activity(
@@ -201,6 +203,7 @@ export async function tick(
         const c = await runCleanup(config);
         await activity(config, "cleanup", c.summary);
       }
+      await activity(config, "health", await monitorAfterRun(config));
       return { status: "success" as const, days };
     });
   } catch (err) {

@@ -139,10 +139,12 @@ dbTest(
       "run",
       "success",
       "cleanup",
+      "health",
       "skip",
       "run",
       "success",
       "cleanup",
+      "health",
       "skip",
     ]);
   },
