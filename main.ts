@@ -14,6 +14,7 @@ import * as cleanup from "./stages/cleanup.ts";
 import * as monitor from "./stages/monitor.ts";
 import * as pipeline from "./tasks/pipeline.ts";
 import * as schedule from "./tasks/schedule.ts";
+import * as dbServe from "./tasks/db_serve.ts";
 import type { Command } from "./lib/cli.ts";
 
 interface Entry {
@@ -33,6 +34,7 @@ export const SUBCOMMANDS: Record<string, Entry> = {
   cleanup,
   pipeline,
   schedule,
+  "db:serve": dbServe,
 };
 
 function usage(): string {

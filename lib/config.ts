@@ -132,6 +132,14 @@ export const ConfigSchema = z.object({
     webhookTimeoutMs: z.number().int().min(100).default(5000),
     webhookRetries: z.number().int().min(0).max(10).default(2),
   }).prefault({}),
+  bi: z.object({
+    /** Read-only reporting role on a PostgreSQL server (SELECT on schema bi only). */
+    readerRole: z.string().regex(/^[a-z_][a-z0-9_]*$/).default("bi_reader"),
+    /** Its password; without one the role is created NOLOGIN. From BI_READER_PASSWORD. */
+    readerPassword: z.string().min(8).optional(),
+    /** Port of `deno task db:serve` (the embedded database over the wire protocol). */
+    servePort: z.number().int().min(1).max(65535).default(5433),
+  }).prefault({}),
   ingest: z.object({
     /** Bytes per COPY chunk on the embedded database (it copies from memory). */
     chunkBytes: z.number().int().min(64 * 1024).default(16 * 1024 * 1024),
@@ -148,6 +156,7 @@ const ENV_KEYS: Record<string, string> = {
   ECOM_LOG_LEVEL: "logLevel",
   DATABASE_URL: "databaseUrl",
   ALERT_WEBHOOK_URL: "monitor.webhookUrl",
+  BI_READER_PASSWORD: "bi.readerPassword",
 };
 
 /** Options for {@linkcode loadConfig}. */

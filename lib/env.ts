@@ -20,6 +20,7 @@ export const ENV_VARS = [
   "ECOM_LOG_LEVEL",
   "NO_COLOR",
   "ALERT_WEBHOOK_URL",
+  "BI_READER_PASSWORD",
   // Read by postgres.js itself when the URL does not say (see db_server.ts).
   "PGSSL",
   "PGAPPNAME",

@@ -8,13 +8,14 @@
  */
 import { type Command, runCommand } from "../lib/cli.ts";
 import type { Config } from "../lib/config.ts";
-import { type Db, literal } from "../lib/db.ts";
+import { type Db, ident, literal } from "../lib/db.ts";
 import { PipelineError } from "../lib/errors.ts";
 import { log } from "../lib/log.ts";
 import { namedStatements, runNamed } from "../lib/sql_named.ts";
 import { n, secondsSince, type StageResult } from "../lib/stage.ts";
 import warehouseSchema from "../sql/warehouse/schema.sql" with { type: "text" };
 import loadSql from "../sql/warehouse/load.sql" with { type: "text" };
+import biSchema from "../sql/bi/schema.sql" with { type: "text" };
 import { setupProduction } from "./transform.ts";
 
 const STATEMENTS = namedStatements(loadSql);
@@ -47,10 +48,43 @@ export interface WarehouseResult extends StageResult {
   products: { new_ids: number; new_versions: number; closed: number };
 }
 
-/** Creates the warehouse schema (idempotent). */
+/** Creates the warehouse schema and the reporting views (idempotent). */
 export async function setupWarehouse(db: Db): Promise<void> {
   await setupProduction(db);
   await db.exec(warehouseSchema);
+  await db.exec(biSchema);
+}
+
+/**
+ * On a PostgreSQL server, creates (or updates) the read-only reporting role:
+ * it may connect and read the `bi` views, nothing else. The embedded
+ * database has no roles; there `db:serve` gives read access instead.
+ */
+export async function setupBiRole(config: Config, db: Db): Promise<string> {
+  if (db.kind !== "server") {
+    return "embedded database: no roles (use deno task db:serve to read it)";
+  }
+  const role = ident(config.bi.readerRole);
+  const password = config.bi.readerPassword;
+  await db.exec(`
+    DO $$ BEGIN
+      CREATE ROLE ${role} NOLOGIN;
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+    END $$;
+    ALTER ROLE ${role} WITH NOSUPERUSER NOCREATEDB NOCREATEROLE ${
+    password ? `LOGIN PASSWORD ${literal(password)}` : "NOLOGIN"
+  };
+    DO $$ BEGIN
+      EXECUTE format('GRANT CONNECT ON DATABASE %I TO ${role}', current_database());
+    END $$;
+    REVOKE ALL ON SCHEMA staging, production, ops, warehouse, util FROM ${role};
+    REVOKE ALL ON ALL TABLES IN SCHEMA staging, production, ops, warehouse FROM ${role};
+    REVOKE CREATE ON SCHEMA bi FROM ${role};
+    GRANT USAGE ON SCHEMA bi TO ${role};
+    GRANT SELECT ON ALL TABLES IN SCHEMA bi TO ${role};`);
+  return `role ${config.bi.readerRole} reads schema bi${
+    password ? "" : " (NOLOGIN: set BI_READER_PASSWORD to let it log in)"
+  }`;
 }
 
 /** Runs the warehouse load in one transaction. */
@@ -110,6 +144,7 @@ export async function runWarehouse(
     }
     return results;
   });
+  logger.info("reporting: {bi}", { bi: await setupBiRole(config, db) });
   const [counts] = r.counts;
   const customers = {
     ...r.open_customers[0],

@@ -23,6 +23,7 @@ const SUBCOMMANDS = [
   "cleanup",
   "pipeline",
   "schedule",
+  "db:serve",
 ];
 
 Deno.test("every subcommand and stage script answers --help", async () => {
