@@ -12,6 +12,7 @@ import * as warehouse from "./stages/warehouse.ts";
 import * as analytics from "./stages/analytics.ts";
 import * as cleanup from "./stages/cleanup.ts";
 import * as monitor from "./stages/monitor.ts";
+import * as dashboard from "./stages/dashboard.ts";
 import * as pipeline from "./tasks/pipeline.ts";
 import * as schedule from "./tasks/schedule.ts";
 import * as dbServe from "./tasks/db_serve.ts";
@@ -30,6 +31,7 @@ export const SUBCOMMANDS: Record<string, Entry> = {
   transform,
   warehouse,
   analytics,
+  dashboard,
   monitor,
   cleanup,
   pipeline,

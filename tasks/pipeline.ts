@@ -26,6 +26,7 @@ import { gateError, runQuality, setupQuality } from "../stages/quality.ts";
 import { runTransform } from "../stages/transform.ts";
 import { runWarehouse } from "../stages/warehouse.ts";
 import { runAnalytics } from "../stages/analytics.ts";
+import { runDashboard } from "../stages/dashboard.ts";
 
 /** One step of the pipeline. */
 export interface Step {
@@ -105,6 +106,10 @@ export const STEPS: Step[] = [
   {
     name: "analytics",
     run: async ({ config, db }) => runAnalytics(config, await db()),
+  },
+  {
+    name: "dashboard",
+    run: async ({ config, db }) => runDashboard(config, await db()),
   },
 ];
 

@@ -9,6 +9,8 @@
  * @module
  */
 
+import { BAD, GOOD, INK, PALETTE } from "../lib/theme.ts";
+
 const SCHEMA = "https://developer.microsoft.com/json-schemas/fabric";
 const ROOT = "dashboards/powerbi/EcomPipeline.Report";
 const THEME = "ecom_theme.json";
@@ -228,22 +230,13 @@ export const PAGES: { name: string; title: string; visuals: VisualSpec[] }[] = [
 /** The report theme: the same palette as the HTML dashboard. */
 export const THEME_JSON = {
   name: "ecom-pipeline",
-  dataColors: [
-    "#1F5A96",
-    "#E07B39",
-    "#3A9D6E",
-    "#C8473F",
-    "#7A5BA6",
-    "#D4A72C",
-    "#4BA3C3",
-    "#8C6D52",
-  ],
+  dataColors: PALETTE,
   background: "#FFFFFF",
-  foreground: "#1D2733",
-  tableAccent: "#1F5A96",
-  good: "#3A9D6E",
-  neutral: "#D4A72C",
-  bad: "#C8473F",
+  foreground: INK,
+  tableAccent: PALETTE[0],
+  good: GOOD,
+  neutral: PALETTE[5],
+  bad: BAD,
 };
 
 const lit = (value: string) => ({ expr: { Literal: { Value: value } } });

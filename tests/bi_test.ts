@@ -4,10 +4,10 @@
  */
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import { runPipeline, STEPS } from "../tasks/pipeline.ts";
-import { dbTest } from "./helpers.ts";
+import { runPipeline } from "../tasks/pipeline.ts";
+import { CORE_STEPS, dbTest } from "./helpers.ts";
 
-const NO_ANALYTICS = STEPS.filter((s) => s.name !== "analytics");
+const NO_ANALYTICS = CORE_STEPS;
 
 dbTest(
   "the bi views carry the warehouse's figures under friendly names",

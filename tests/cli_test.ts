@@ -19,6 +19,7 @@ const SUBCOMMANDS = [
   "transform",
   "warehouse",
   "analytics",
+  "dashboard",
   "monitor",
   "cleanup",
   "pipeline",

@@ -6,8 +6,7 @@
 import assert from "node:assert/strict";
 import type { Db } from "../lib/db.ts";
 import { daysBetween, processedDays, runDays } from "../tasks/backfill.ts";
-import { STEPS } from "../tasks/pipeline.ts";
-import { dbTest, readCsv } from "./helpers.ts";
+import { CORE_STEPS, dbTest, readCsv } from "./helpers.ts";
 import { generateDay } from "../lib/synth/daily.ts";
 import { tempDir, testConfig } from "./helpers.ts";
 import { CONTRACT_COLUMNS } from "../lib/contract.ts";
@@ -71,7 +70,7 @@ function assertSame(
   }
 }
 
-const WITHOUT_ANALYTICS = STEPS.filter((s) => s.name !== "analytics");
+const WITHOUT_ANALYTICS = CORE_STEPS;
 const FIRST = "2026-01-01";
 const LAST = "2026-01-30";
 

@@ -6,10 +6,10 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { MessageFramer, serveEmbedded } from "../tasks/db_serve.ts";
-import { runPipeline, STEPS } from "../tasks/pipeline.ts";
+import { runPipeline } from "../tasks/pipeline.ts";
 import { openDb } from "../lib/db.ts";
 import { acquireFileLock, LockedError, pipelineLockPath } from "../lib/lock.ts";
-import { tempDir, testConfig } from "./helpers.ts";
+import { CORE_STEPS, tempDir, testConfig } from "./helpers.ts";
 
 Deno.test("the framer splits a byte stream into whole messages", () => {
   const f = new MessageFramer();
@@ -33,7 +33,7 @@ Deno.test({
     const config = testConfig(dir, { generate: { scale: 0.1 } });
     try {
       const r = await runPipeline(config, {
-        steps: STEPS.filter((s) => s.name !== "analytics"),
+        steps: CORE_STEPS,
       });
       assert.equal(r.status, "success");
       const db = await openDb(config);

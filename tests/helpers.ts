@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { STEPS } from "../tasks/pipeline.ts";
 import postgres from "postgres";
 import { type Config, ConfigSchema } from "../lib/config.ts";
 import { type Db, openDb } from "../lib/db.ts";
@@ -178,3 +179,8 @@ export async function loadGenerated(
   await runIngest(config, db);
   return raw;
 }
+
+/** The pipeline without its reporting steps (analytics, dashboard): faster tests. */
+export const CORE_STEPS = STEPS.filter((s) =>
+  s.name !== "analytics" && s.name !== "dashboard"
+);

@@ -8,10 +8,17 @@
  */
 import assert from "node:assert/strict";
 import type { Db } from "../lib/db.ts";
-import { runPipeline, STEPS } from "../tasks/pipeline.ts";
+import { runPipeline } from "../tasks/pipeline.ts";
 import { exitCode, runMonitor } from "../stages/monitor.ts";
 import { type Alert, deliverAlerts } from "../lib/monitor/alerts.ts";
-import { dbTest, ROOT, runDeno, tempDir, testConfig } from "./helpers.ts";
+import {
+  CORE_STEPS,
+  dbTest,
+  ROOT,
+  runDeno,
+  tempDir,
+  testConfig,
+} from "./helpers.ts";
 
 const NOW = new Date("2025-12-31T10:00:00Z");
 const LOADED = "2025-12-31T02:35:00Z";
@@ -52,7 +59,7 @@ dbTest(
   "healthy data is healthy; each constructed fault fires its check",
   async ({ config, open }) => {
     const base = await runPipeline(config, {
-      steps: STEPS.filter((s) => s.name !== "analytics"),
+      steps: CORE_STEPS,
       asOf: "2025-12-31",
     });
     assert.equal(base.status, "success");

@@ -118,6 +118,7 @@ Deno.test("--from, --to and --only pick steps; unknown names are refused", () =>
     "transform",
     "warehouse",
     "analytics",
+    "dashboard",
   ]);
   assert.throws(() => names({ from: "nope" }), /--from nope: no such step/);
 });

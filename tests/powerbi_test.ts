@@ -13,8 +13,8 @@ import {
   type TmdlTable,
 } from "../lib/powerbi/tmdl.ts";
 import { PAGES, reportFiles } from "../tasks/powerbi_report.ts";
-import { runPipeline, STEPS } from "../tasks/pipeline.ts";
-import { dbTest, ROOT } from "./helpers.ts";
+import { runPipeline } from "../tasks/pipeline.ts";
+import { CORE_STEPS, dbTest, ROOT } from "./helpers.ts";
 
 const MODEL =
   `${ROOT}/dashboards/powerbi/EcomPipeline.SemanticModel/definition`;
@@ -44,7 +44,7 @@ dbTest(
   "the semantic model matches the bi views column by column",
   async ({ config, open }) => {
     const r = await runPipeline(config, {
-      steps: STEPS.filter((s) => s.name !== "analytics"),
+      steps: CORE_STEPS,
     });
     assert.equal(r.status, "success");
     const tables = await readModel();

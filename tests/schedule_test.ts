@@ -6,10 +6,16 @@
 import assert from "node:assert/strict";
 import { daysDue, parseSchedule, tick } from "../tasks/schedule.ts";
 import { processedDays, runDays } from "../tasks/backfill.ts";
-import { STEPS } from "../tasks/pipeline.ts";
 import { acquireFileLock, LockedError, pipelineLockPath } from "../lib/lock.ts";
 import { PipelineError } from "../lib/errors.ts";
-import { dbTest, ROOT, runDeno, tempDir, testConfig } from "./helpers.ts";
+import {
+  CORE_STEPS,
+  dbTest,
+  ROOT,
+  runDeno,
+  tempDir,
+  testConfig,
+} from "./helpers.ts";
 
 Deno.test("cron expressions are validated and the next runs are in UTC", () => {
   const cron = parseSchedule("30 2 * * *");
@@ -87,7 +93,7 @@ Deno.test("a held lock refuses a second holder; a dead holder's lock is taken ov
   await Deno.remove(dir, { recursive: true });
 });
 
-const QUICK = STEPS.filter((s) => s.name !== "analytics");
+const QUICK = CORE_STEPS;
 
 dbTest(
   "ticks catch up missed days, skip while another run holds the lock, clean up, log it all",

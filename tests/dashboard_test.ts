@@ -1,0 +1,124 @@
+/**
+ * The HTML dashboard as a person sees it, in Chromium: four tabs that each
+ * show their own section, charts drawn, no network request, no script
+ * error, and KPI cards that equal the figures summed independently from the
+ * analytics CSV exports.
+ */
+import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
+import { runPipeline } from "../tasks/pipeline.ts";
+import { readCsvObjects, tempDir, testConfig } from "./helpers.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+
+Deno.test({
+  name:
+    "the dashboard opens offline in Chromium with four working tabs and the exports' figures",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await Deno.stat(CHROMIUM).catch(() => {
+      throw new Error(
+        `${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`,
+      );
+    });
+    const dir = await tempDir();
+    const config = testConfig(dir, { generate: { scale: 0.1 } });
+    const report = await runPipeline(config);
+    assert.equal(report.status, "success", JSON.stringify(report.errors));
+    assert.equal(report.steps_executed.dashboard.status, "success");
+
+    // Expected figures, straight from the CSV exports.
+    const analytics = `${config.dataDir}/processed/analytics`;
+    const cat = await readCsvObjects(`${analytics}/category_performance.csv`);
+    const monthly = await readCsvObjects(
+      `${analytics}/monthly_sales_trend.csv`,
+    );
+    const clv = await readCsvObjects(
+      `${analytics}/customer_lifetime_value.csv`,
+    );
+    const sum = (rows: Record<string, string>[], k: string) =>
+      rows.reduce((a, r) => a + Number(r[k]), 0);
+    const usd0 = (v: number) =>
+      "$" + Math.round(v).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+    const count = (v: number) =>
+      v.toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+    const revenue = sum(cat, "revenue");
+    const profit = sum(cat, "profit");
+    const expected = {
+      revenue: usd0(revenue),
+      profit: usd0(profit),
+      margin: `${(100 * profit / revenue).toFixed(1)} %`,
+      orders: count(sum(monthly, "transactions")),
+      customers: count(clv.length),
+      units: count(sum(cat, "units")),
+    };
+
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--headless", "--no-sandbox", "--disable-gpu"],
+    });
+    try {
+      const page = await browser.newPage();
+      const requests: string[] = [];
+      const errors: string[] = [];
+      page.on("request", (r) => {
+        if (!r.url().startsWith("file://")) requests.push(r.url());
+      });
+      page.on("pageerror", (e) => errors.push(e.message));
+      page.on("console", (m) => {
+        if (m.type() === "error") errors.push(m.text());
+      });
+      await page.goto(
+        `file://${config.dataDir}/processed/dashboard/index.html`,
+      );
+
+      const tabs = await page.locator("nav [role=tab]").allTextContents();
+      assert.deepEqual(tabs, [
+        "Executive Overview",
+        "Product Performance",
+        "Customer Analytics",
+        "Trends & Geography",
+      ]);
+      const ids = ["executive", "products", "customers", "trends"];
+      let charts = 0;
+      for (const [i, id] of ids.entries()) {
+        await page.locator("nav [role=tab]").nth(i).click();
+        for (const other of ids) {
+          assert.equal(
+            await page.locator(`section#${other}`).isVisible(),
+            other === id,
+            `after clicking ${tabs[i]}, ${other} visible: ${other === id}`,
+          );
+        }
+        const svgs = await page.locator(`section#${id} svg.marks`).count();
+        assert.ok(svgs >= 2, `${id} has charts`);
+        charts += svgs;
+        // Drawn, not empty: each chart has a visible size and marks in it.
+        const box = await page.locator(`section#${id} svg.marks`).first()
+          .boundingBox();
+        assert.ok(
+          box && box.width > 100 && box.height > 100,
+          `${id} chart size`,
+        );
+      }
+      assert.equal(charts, 11);
+
+      await page.locator("#tab-executive").click();
+      const shown = Object.fromEntries(
+        await Promise.all(
+          Object.keys(expected).map(async (k) => [
+            k,
+            await page.locator(`[data-kpi=${k}] .value`).textContent(),
+          ]),
+        ),
+      );
+      assert.deepEqual(shown, expected);
+      assert.deepEqual(requests, [], "no network requests");
+      assert.deepEqual(errors, [], "no script errors");
+    } finally {
+      await browser.close();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
