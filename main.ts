@@ -16,6 +16,7 @@ import * as dashboard from "./stages/dashboard.ts";
 import * as pipeline from "./tasks/pipeline.ts";
 import * as schedule from "./tasks/schedule.ts";
 import * as dbServe from "./tasks/db_serve.ts";
+import * as serveDashboard from "./tasks/serve_dashboard.ts";
 import type { Command } from "./lib/cli.ts";
 
 interface Entry {
@@ -37,6 +38,7 @@ export const SUBCOMMANDS: Record<string, Entry> = {
   pipeline,
   schedule,
   "db:serve": dbServe,
+  "dashboard:serve": serveDashboard,
 };
 
 function usage(): string {

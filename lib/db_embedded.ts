@@ -44,6 +44,19 @@ export async function openEmbeddedDb(dir: string): Promise<Db> {
         { hint: "grant --allow-read=node_modules (the deno.json tasks do)" },
       );
     }
+    if (/pglite\.(data|wasm)/.test(String((err as Error)?.message))) {
+      // A one-file bundle carries the code, not PGlite's WebAssembly files.
+      throw new PipelineError(
+        "EMBEDDED_UNAVAILABLE",
+        `The embedded database's files are missing here: ${
+          (err as Error).message
+        }`,
+        {
+          hint:
+            "the one-file build is for servers: set DATABASE_URL, or run from the source tree for the embedded database",
+        },
+      );
+    }
     throw err;
   }
   return wrap(pg, `embedded PGlite at ${dir}`, () => pg.close());

@@ -268,7 +268,14 @@ async function freshness(
   const lag = newest === null
     ? null
     : dueDay - Math.floor(Date.parse(`${newest}T00:00:00Z`) / 86_400_000);
-  const business: Status = lag === null || lag > m.businessLagCriticalDays
+  // Business days are expected only once daily operation has started; a
+  // warehouse loaded by full runs alone is as fresh as its last load.
+  const [{ daily }] = await db.query<{ daily: boolean }>(
+    "SELECT exists(SELECT 1 FROM ops.pipeline_runs WHERE mode = 'daily') AS daily",
+  );
+  const business: Status = !daily && newest !== null
+    ? "ok"
+    : lag === null || lag > m.businessLagCriticalDays
     ? "critical"
     : lag > m.businessLagWarnDays
     ? "warning"
@@ -294,6 +301,7 @@ async function freshness(
     layers,
     newest_business_date: newest,
     business_date_lag_days: lag,
+    daily_operation: daily,
   };
 }
 

@@ -64,26 +64,54 @@ export async function setupBiRole(config: Config, db: Db): Promise<string> {
   if (db.kind !== "server") {
     return "embedded database: no roles (use deno task db:serve to read it)";
   }
-  const role = ident(config.bi.readerRole);
+  const name = config.bi.readerRole;
+  const role = ident(name);
   const password = config.bi.readerPassword;
+  const [me] = await db.query<{ manage: boolean; exists: boolean }>(
+    `SELECT (SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user)
+       AS manage, exists(SELECT 1 FROM pg_roles WHERE rolname = $1) AS exists`,
+    [name],
+  );
+  const notes: string[] = [];
+  if (me.manage) {
+    await db.exec(`
+      DO $$ BEGIN
+        CREATE ROLE ${role} NOLOGIN;
+      EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+      END $$;
+      ALTER ROLE ${role} WITH NOSUPERUSER NOCREATEDB NOCREATEROLE ${
+      password ? `LOGIN PASSWORD ${literal(password)}` : "NOLOGIN"
+    };`);
+    if (!password) {
+      notes.push("NOLOGIN: set BI_READER_PASSWORD to let it log in");
+    }
+  } else if (!me.exists) {
+    throw new PipelineError(
+      "BI_ROLE",
+      `reporting role ${name} does not exist and this database user may not create roles`,
+      {
+        hint:
+          "run sql/admin/roles.sql as an administrator (docs/deployment.md)",
+      },
+    );
+  } else if (password) {
+    notes.push(
+      "its password is managed by the administrator (sql/admin/roles.sql)",
+    );
+  }
+  // Only the database owner may grant CONNECT; PUBLIC usually has it anyway.
   await db.exec(`
     DO $$ BEGIN
-      CREATE ROLE ${role} NOLOGIN;
-    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
-    END $$;
-    ALTER ROLE ${role} WITH NOSUPERUSER NOCREATEDB NOCREATEROLE ${
-    password ? `LOGIN PASSWORD ${literal(password)}` : "NOLOGIN"
-  };
-    DO $$ BEGIN
       EXECUTE format('GRANT CONNECT ON DATABASE %I TO ${role}', current_database());
+    EXCEPTION WHEN insufficient_privilege THEN NULL;
     END $$;
     REVOKE ALL ON SCHEMA staging, production, ops, warehouse, util FROM ${role};
     REVOKE ALL ON ALL TABLES IN SCHEMA staging, production, ops, warehouse FROM ${role};
     REVOKE CREATE ON SCHEMA bi FROM ${role};
     GRANT USAGE ON SCHEMA bi TO ${role};
     GRANT SELECT ON ALL TABLES IN SCHEMA bi TO ${role};`);
-  return `role ${config.bi.readerRole} reads schema bi${
-    password ? "" : " (NOLOGIN: set BI_READER_PASSWORD to let it log in)"
+  return `role ${name} reads schema bi${
+    notes.length ? ` (${notes.join("; ")})` : ""
   }`;
 }
 

@@ -1,15 +1,23 @@
 /** The command line as a user meets it: help, exit codes, one-line errors, permissions. */
 import assert from "node:assert/strict";
 import { ROOT, runDeno, tempDir } from "./helpers.ts";
+import { launchArgs } from "../lib/launch_plan.ts";
 
 const tasks = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`))
   .tasks as Record<string, string>;
 
-/** The permission flags of a deno.json task, so tests run with exactly what users get. */
+const isFlag = (a: string) =>
+  a.startsWith("--allow") || a.startsWith("--unstable");
+
+/**
+ * The permission flags a deno.json task runs its script with, so tests run
+ * with exactly what users get (for launched tasks: on the embedded database).
+ */
 function flagsOf(task: string): string[] {
-  return tasks[task].split(" ").filter((a) =>
-    a.startsWith("--allow") || a.startsWith("--unstable")
-  );
+  const words = tasks[task].split(" ");
+  const at = words.indexOf("tasks/launch.ts");
+  if (at >= 0) return launchArgs(words[at + 1], [], {}).filter(isFlag);
+  return words.filter(isFlag);
 }
 
 const SUBCOMMANDS = [
@@ -25,6 +33,7 @@ const SUBCOMMANDS = [
   "pipeline",
   "schedule",
   "db:serve",
+  "dashboard:serve",
 ];
 
 Deno.test("every subcommand and stage script answers --help", async () => {

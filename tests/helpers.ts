@@ -52,7 +52,7 @@ export function testConfig(
   });
 }
 
-async function createServerDb(): Promise<
+export async function createServerDb(): Promise<
   { url: string; drop(): Promise<void> }
 > {
   const admin = postgres(SERVER_URL!, { max: 1, onnotice: () => {} });
