@@ -121,29 +121,33 @@ export async function runQuality(
   await setupQuality(db);
 
   const checks: Record<string, CheckResult> = {};
-  for (const sql of [customersSql, productsSql, transactionsSql, itemsSql]) {
-    const rows = await db.query<{
-      check_name: string;
-      checked: number;
-      failed: number;
-      sample_ids: (string | null)[] | null;
-      sample_rows: number[] | null;
-      detail: Record<string, number> | null;
-    }>(sql);
-    for (const r of rows) {
-      const rule = rules[r.check_name];
-      if (!rule) {
-        throw new Error(
-          `check ${r.check_name} has no rule in lib/quality_rules.ts`,
-        );
-      }
-      checks[r.check_name] = evaluate(
-        r.check_name,
-        rule,
-        config.quality.minFailedRowsForShare,
-        r,
+  // The four tables are checked at once: on a server each query gets a
+  // connection of its own (and a core); the embedded database queues them.
+  const results = await Promise.all(
+    [itemsSql, transactionsSql, customersSql, productsSql].map((sql) =>
+      db.query<{
+        check_name: string;
+        checked: number;
+        failed: number;
+        sample_ids: (string | null)[] | null;
+        sample_rows: number[] | null;
+        detail: Record<string, number> | null;
+      }>(sql)
+    ),
+  );
+  for (const r of results.flat()) {
+    const rule = rules[r.check_name];
+    if (!rule) {
+      throw new Error(
+        `check ${r.check_name} has no rule in lib/quality_rules.ts`,
       );
     }
+    checks[r.check_name] = evaluate(
+      r.check_name,
+      rule,
+      config.quality.minFailedRowsForShare,
+      r,
+    );
   }
   const missing = Object.keys(rules).filter((name) => !checks[name]);
   if (missing.length) {

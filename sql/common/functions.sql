@@ -41,6 +41,16 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
       ELSE 31 END
 $$;
 
+-- A line item whose four numbers are plain digits (the canonical export):
+-- one regular expression instead of eight checks; anything else takes the
+-- per-value checks above. Implies is_int(quantity) and is_num of the others.
+CREATE OR REPLACE FUNCTION util.items_canonical(q text, p text, d text, lt text)
+RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT (q || '|' || p || '|' || d || '|' || lt)
+      ~ '^[0-9]+\|[0-9]+(\.[0-9]+)?\|[0-9]+(\.[0-9]+)?\|[0-9]+(\.[0-9]+)?$'
+    AND length(q) < 10 AND length(p) < 12 AND length(d) < 12 AND length(lt) < 12
+$$;
+
 -- HH:MM:SS with optional fractions of a second.
 CREATE OR REPLACE FUNCTION util.is_time(v text) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
@@ -96,3 +106,56 @@ CREATE OR REPLACE FUNCTION util.is_age_group(v text) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT btrim(v) IN ('18-25', '26-35', '36-45', '46-60', '60+')
 $$;
+
+-- Bulk loads into an empty table: util.bulk_begin drops the table's foreign
+-- keys and secondary indexes (keeping their definitions), so millions of
+-- inserted rows cost no per-row trigger and index work; util.bulk_end
+-- re-creates them, each foreign key validated by one set-based check. Both in
+-- the caller's transaction: a failure restores everything. A table that
+-- already holds rows is left alone (returns false).
+CREATE OR REPLACE FUNCTION util.bulk_begin(tbl regclass) RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+  is_empty boolean;
+  r record;
+BEGIN
+  EXECUTE format('SELECT NOT EXISTS (SELECT 1 FROM %s)', tbl) INTO is_empty;
+  IF NOT is_empty THEN
+    RETURN false;
+  END IF;
+  CREATE TEMP TABLE IF NOT EXISTS bulk_ddl (seq serial, stmt text NOT NULL) ON COMMIT DROP;
+  FOR r IN
+    SELECT i.indexrelid::regclass AS idx, pg_get_indexdef(i.indexrelid) AS def
+    FROM pg_index i
+    WHERE i.indrelid = tbl AND NOT i.indisprimary AND NOT i.indisunique
+  LOOP
+    INSERT INTO bulk_ddl (stmt) VALUES (r.def);
+    EXECUTE format('DROP INDEX %s', r.idx);
+  END LOOP;
+  FOR r IN
+    SELECT c.conname, pg_get_constraintdef(c.oid) AS def
+    FROM pg_constraint c WHERE c.conrelid = tbl AND c.contype = 'f'
+  LOOP
+    INSERT INTO bulk_ddl (stmt)
+    VALUES (format('ALTER TABLE %s ADD CONSTRAINT %I %s', tbl, r.conname, r.def));
+    EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', tbl, r.conname);
+  END LOOP;
+  RETURN true;
+END $$;
+
+CREATE OR REPLACE FUNCTION util.bulk_end() RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+  r record;
+  n integer := 0;
+BEGIN
+  IF to_regclass('pg_temp.bulk_ddl') IS NULL THEN
+    RETURN 0;
+  END IF;
+  FOR r IN SELECT stmt FROM bulk_ddl ORDER BY seq LOOP
+    EXECUTE r.stmt;
+    n := n + 1;
+  END LOOP;
+  DELETE FROM bulk_ddl;
+  RETURN n;
+END $$;

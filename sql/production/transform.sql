@@ -210,125 +210,126 @@ WITH d AS (
 SELECT count(*)::int AS deactivated FROM d;
 
 -- name: validate_transactions
+-- Big tables in two steps: one pass types and checks every row as if its id
+-- were unique (no sort, no window over millions of rows), then dedup_* fixes
+-- up the few rows whose id repeats. The flags are computed once per row in a
+-- fenced subquery (OFFSET 0: each level's expressions are evaluated once per
+-- row, not once per reference) instead of a materialized CTE.
 CREATE TEMP TABLE v_transactions ON COMMIT DROP AS
-WITH s AS (
-  SELECT s.*,
-    row_number() OVER (
-      PARTITION BY transaction_id, customer_id, transaction_date, transaction_time,
-        payment_method, shipping_address, total_amount
-      ORDER BY source_row) AS rn_exact
-  FROM staging.transactions s
-),
-base AS (
-  SELECT s.source_row, s.source_file, s.rn_exact,
-    coalesce(btrim(s.transaction_id), '') AS transaction_id,
-    btrim(s.customer_id) AS customer_id,
-    CASE WHEN util.is_date(s.transaction_date) THEN btrim(s.transaction_date)::date END
-      AS transaction_date,
-    CASE WHEN util.is_time(s.transaction_time) THEN btrim(s.transaction_time)::time END
-      AS transaction_time,
-    coalesce(m.name, nullif(btrim(s.payment_method), '')) AS payment_method,
-    nullif(btrim(s.shipping_address), '') AS shipping_address,
-    CASE WHEN util.is_num(s.total_amount) THEN round(btrim(s.total_amount)::numeric, 2) END
-      AS stated_total_amount,
+SELECT source_row, source_file, transaction_id, customer_id, transaction_date,
+  transaction_time, payment_method, shipping_address, stated_total_amount,
+  CASE WHEN cardinality(reasons) = 0 THEN 'accepted' ELSE 'rejected' END AS status, reasons
+FROM (
+  SELECT f.source_row, f.source_file, f.transaction_id, f.customer_id,
+    CASE WHEN date_ok THEN btrim(f.raw_date)::date END AS transaction_date,
+    CASE WHEN time_ok THEN btrim(f.raw_time)::time END AS transaction_time,
+    coalesce(m.name, nullif(btrim(f.raw_payment), '')) AS payment_method,
+    nullif(btrim(f.raw_address), '') AS shipping_address,
+    CASE WHEN total_ok THEN round(btrim(f.raw_total)::numeric, 2) END AS stated_total_amount,
     array_remove(ARRAY[
-      CASE WHEN util.blank(s.transaction_id) THEN 'missing_transaction_id' END,
-      CASE WHEN util.blank(s.customer_id) THEN 'missing_customer_id' END,
-      CASE WHEN util.blank(s.transaction_date) THEN 'missing_transaction_date' END,
-      CASE WHEN NOT util.blank(s.transaction_date) AND NOT util.is_date(s.transaction_date)
-        THEN 'unparseable_transaction_date' END,
-      CASE WHEN NOT util.blank(s.transaction_time) AND NOT util.is_time(s.transaction_time)
-        THEN 'unparseable_transaction_time' END,
-      CASE WHEN NOT util.blank(s.total_amount) AND NOT util.is_num(s.total_amount)
-        THEN 'unparseable_total_amount' END,
+      CASE WHEN f.transaction_id = '' THEN 'missing_transaction_id' END,
+      CASE WHEN cust_blank THEN 'missing_customer_id' END,
+      CASE WHEN date_blank THEN 'missing_transaction_date' END,
+      CASE WHEN NOT date_blank AND NOT date_ok THEN 'unparseable_transaction_date' END,
+      CASE WHEN NOT time_blank AND NOT time_ok THEN 'unparseable_transaction_time' END,
+      CASE WHEN NOT total_blank AND NOT total_ok THEN 'unparseable_total_amount' END,
       -- The parent must be in production (this load's or an earlier one).
-      CASE WHEN NOT util.blank(s.customer_id) AND pc.customer_id IS NULL
+      CASE WHEN NOT cust_blank AND pc.customer_id IS NULL
         THEN CASE WHEN vc.customer_id IS NOT NULL
           THEN 'customer_rejected' ELSE 'orphan_customer' END
       END
     ], NULL) AS reasons
-  FROM s
-  LEFT JOIN util.payment_methods m ON m.key = util.payment_key(s.payment_method)
-  LEFT JOIN production.customers pc ON pc.customer_id = btrim(s.customer_id)
-  LEFT JOIN (SELECT DISTINCT customer_id FROM v_customers) vc
-    ON vc.customer_id = btrim(s.customer_id)
+  FROM (
+    SELECT source_row, source_file,
+      coalesce(btrim(transaction_id), '') AS transaction_id, btrim(customer_id) AS customer_id,
+      transaction_date AS raw_date, transaction_time AS raw_time,
+      payment_method AS raw_payment, shipping_address AS raw_address, total_amount AS raw_total,
+      util.blank(customer_id) AS cust_blank,
+      util.blank(transaction_date) AS date_blank,
+      util.blank(transaction_time) AS time_blank,
+      util.blank(total_amount) AS total_blank,
+      util.is_date(transaction_date) AS date_ok,
+      util.is_time(transaction_time) AS time_ok,
+      util.is_num(total_amount) AS total_ok,
+      util.payment_key(payment_method) AS pay_key
+    FROM staging.transactions
+    OFFSET 0
+  ) f
+  LEFT JOIN util.payment_methods m ON m.key = f.pay_key
+  LEFT JOIN production.customers pc ON pc.customer_id = f.customer_id
+  LEFT JOIN (SELECT DISTINCT customer_id FROM v_customers) vc ON vc.customer_id = f.customer_id
+  OFFSET 0
+) t;
+
+-- name: analyze_transactions
+-- Temporary tables have no statistics until analyzed; without them the
+-- planner guesses a few hundred rows and sorts millions for merge joins.
+ANALYZE v_transactions;
+
+-- name: dedup_transactions
+-- Among rows sharing an id: exact copies of an earlier row are collapsed; the
+-- first valid row in file order wins and the others are duplicate_conflict.
+WITH dup AS (
+  SELECT transaction_id FROM v_transactions WHERE transaction_id <> ''
+  GROUP BY 1 HAVING count(*) > 1
 ),
-ranked AS (
-  SELECT base.*,
-    min(source_row) FILTER (WHERE rn_exact = 1 AND cardinality(reasons) = 0)
-      OVER (PARTITION BY transaction_id) AS winner
-  FROM base
+r AS (
+  SELECT v.source_row, v.transaction_id, v.reasons,
+    row_number() OVER (
+      PARTITION BY s.transaction_id, s.customer_id, s.transaction_date, s.transaction_time,
+        s.payment_method, s.shipping_address, s.total_amount
+      ORDER BY v.source_row) AS rn_exact
+  FROM v_transactions v JOIN dup USING (transaction_id)
+  JOIN staging.transactions s USING (source_row)
+),
+w AS (
+  SELECT r.*, min(source_row) FILTER (WHERE rn_exact = 1 AND cardinality(reasons) = 0)
+    OVER (PARTITION BY transaction_id) AS winner
+  FROM r
 )
-SELECT source_row, source_file, transaction_id, customer_id, transaction_date,
-  transaction_time, payment_method, shipping_address, stated_total_amount,
-  CASE WHEN rn_exact > 1 THEN 'collapsed'
-    WHEN cardinality(reasons) = 0 AND winner = source_row THEN 'accepted'
-    ELSE 'rejected' END AS status,
-  reasons || CASE WHEN transaction_id <> '' AND winner <> source_row
-    THEN ARRAY['duplicate_conflict'] ELSE '{}'::text[] END AS reasons
-FROM ranked;
+UPDATE v_transactions v SET
+  status = CASE WHEN w.rn_exact > 1 THEN 'collapsed'
+    WHEN cardinality(w.reasons) = 0 AND w.winner = w.source_row THEN 'accepted'
+    ELSE 'rejected' END,
+  reasons = w.reasons || CASE WHEN w.winner <> w.source_row
+    THEN ARRAY['duplicate_conflict'] ELSE '{}'::text[] END
+FROM w WHERE v.source_row = w.source_row;
+
+-- name: known_parents
+-- Every parent id an item may reference, once: in production (an earlier
+-- load, or accepted in this one) or only staged (and rejected). One join per
+-- parent in validate_items instead of two.
+CREATE TEMP TABLE k_transactions ON COMMIT DROP AS
+SELECT coalesce(v.transaction_id, p.transaction_id) AS transaction_id,
+  coalesce(v.accepted, false) OR p.transaction_id IS NOT NULL AS known,
+  v.transaction_id IS NOT NULL AS staged
+FROM (SELECT transaction_id, bool_or(status = 'accepted') AS accepted
+  FROM v_transactions GROUP BY 1) v
+FULL JOIN production.transactions p USING (transaction_id);
+
+-- name: known_products
+CREATE TEMP TABLE k_products ON COMMIT DROP AS
+SELECT coalesce(v.product_id, p.product_id) AS product_id,
+  p.product_id IS NOT NULL AS known, v.product_id IS NOT NULL AS staged
+FROM (SELECT DISTINCT product_id FROM v_products) v
+FULL JOIN production.products p USING (product_id);
+
+-- name: analyze_parents
+ANALYZE k_transactions, k_products;
 
 -- name: validate_items
--- The largest table: each value is tested once (materialized flags), and only
--- rows of repeated ids are ranked, so no sort of the whole table is needed.
 CREATE TEMP TABLE v_items ON COMMIT DROP AS
-WITH p AS MATERIALIZED (
-  SELECT source_row, source_file, item_id, transaction_id, product_id, quantity, unit_price,
-    discount_percentage, line_total,
-    coalesce(btrim(item_id), '') AS id,
-    btrim(transaction_id) AS txn_id,
-    btrim(product_id) AS prod_id,
-    util.blank(transaction_id) AS txn_blank,
-    util.blank(product_id) AS prod_blank,
-    util.blank(quantity) AS q_blank,
-    util.blank(unit_price) AS p_blank,
-    util.blank(discount_percentage) AS d_blank,
-    util.blank(line_total) AS lt_blank,
-    util.is_int(quantity) AS q_ok,
-    util.is_num(unit_price) AS p_ok,
-    util.is_num(discount_percentage) AS d_ok,
-    util.is_num(line_total) AS lt_ok
-  FROM staging.transaction_items
-),
-dup_ids AS (SELECT id FROM p GROUP BY id HAVING count(*) > 1),
-exact AS (
-  SELECT p.source_row,
-    row_number() OVER (
-      PARTITION BY p.item_id, p.transaction_id, p.product_id, p.quantity, p.unit_price,
-        p.discount_percentage, p.line_total
-      ORDER BY p.source_row) AS rn_exact
-  FROM p JOIN dup_ids USING (id)
-),
-txn AS (
-  SELECT transaction_id FROM v_transactions WHERE status = 'accepted'
-  UNION
-  SELECT transaction_id FROM production.transactions
-),
-typed AS (
-  SELECT p.*, coalesce(e.rn_exact, 1) AS rn_exact,
-    CASE WHEN q_ok THEN btrim(quantity)::int END AS q,
-    CASE WHEN p_ok THEN round(btrim(unit_price)::numeric, 2) END AS price,
-    CASE WHEN d_blank THEN 0 WHEN d_ok THEN btrim(discount_percentage)::numeric END AS disc,
-    CASE WHEN lt_ok THEN round(btrim(line_total)::numeric, 2) END AS stated,
-    txn.transaction_id IS NOT NULL AS txn_known,
-    vt.transaction_id IS NOT NULL AS txn_staged,
-    pp.product_id IS NOT NULL AS prod_known,
-    vp.product_id IS NOT NULL AS prod_staged
-  FROM p
-  LEFT JOIN exact e USING (source_row)
-  LEFT JOIN txn ON txn.transaction_id = p.txn_id
-  LEFT JOIN production.products pp ON pp.product_id = p.prod_id
-  LEFT JOIN (SELECT DISTINCT transaction_id FROM v_transactions) vt
-    ON vt.transaction_id = p.txn_id
-  LEFT JOIN (SELECT DISTINCT product_id FROM v_products) vp ON vp.product_id = p.prod_id
-),
-base AS MATERIALIZED (
-  SELECT source_row, source_file, rn_exact, id AS item_id, txn_id AS transaction_id,
-    prod_id AS product_id, q AS quantity, price AS unit_price, disc AS discount_percentage,
-    stated AS stated_line_total,
-    round(q * price * (100 - disc) / 100, 2) AS computed,
+SELECT source_row, source_file, item_id, transaction_id, product_id, quantity, unit_price,
+  discount_percentage, stated_line_total,
+  -- Keep the stated amount when it is within a cent of the formula.
+  CASE WHEN stated_line_total IS NOT NULL AND abs(stated_line_total - computed) <= 0.01
+    THEN stated_line_total ELSE computed END AS line_total,
+  stated_line_total IS NOT NULL AND abs(stated_line_total - computed) > 0.01 AS corrected,
+  CASE WHEN cardinality(reasons) = 0 THEN 'accepted' ELSE 'rejected' END AS status, reasons
+FROM (
+  SELECT t.*, round(quantity * unit_price * (100 - discount_percentage) / 100, 2) AS computed,
     array_remove(ARRAY[
-      CASE WHEN id = '' THEN 'missing_item_id' END,
+      CASE WHEN item_id = '' THEN 'missing_item_id' END,
       CASE WHEN txn_blank THEN 'missing_transaction_id' END,
       CASE WHEN prod_blank THEN 'missing_product_id' END,
       CASE WHEN q_blank THEN 'missing_quantity' END,
@@ -337,9 +338,9 @@ base AS MATERIALIZED (
       CASE WHEN NOT p_blank AND NOT p_ok THEN 'unparseable_unit_price' END,
       CASE WHEN NOT d_blank AND NOT d_ok THEN 'unparseable_discount_percentage' END,
       CASE WHEN NOT lt_blank AND NOT lt_ok THEN 'unparseable_line_total' END,
-      CASE WHEN q <= 0 THEN 'non_positive_quantity' END,
-      CASE WHEN price < 0 THEN 'negative_unit_price' END,
-      CASE WHEN disc NOT BETWEEN 0 AND 100 THEN 'discount_out_of_range' END,
+      CASE WHEN quantity <= 0 THEN 'non_positive_quantity' END,
+      CASE WHEN unit_price < 0 THEN 'negative_unit_price' END,
+      CASE WHEN discount_percentage NOT BETWEEN 0 AND 100 THEN 'discount_out_of_range' END,
       CASE WHEN NOT txn_blank AND NOT txn_known THEN
         CASE WHEN txn_staged THEN 'transaction_rejected' ELSE 'orphan_transaction' END
       END,
@@ -347,32 +348,79 @@ base AS MATERIALIZED (
         CASE WHEN prod_staged THEN 'product_rejected' ELSE 'orphan_product' END
       END
     ], NULL) AS reasons
-  FROM typed
+  FROM (
+    SELECT f.source_row, f.source_file, f.item_id, f.transaction_id, f.product_id,
+      txn_blank, prod_blank, q_blank, p_blank, d_blank, lt_blank, q_ok, p_ok, d_ok, lt_ok,
+      CASE WHEN q_ok THEN btrim(f.raw_q)::int END AS quantity,
+      CASE WHEN p_ok THEN round(btrim(f.raw_p)::numeric, 2) END AS unit_price,
+      CASE WHEN d_blank THEN 0 WHEN d_ok THEN btrim(f.raw_d)::numeric END
+        AS discount_percentage,
+      CASE WHEN lt_ok THEN round(btrim(f.raw_lt)::numeric, 2) END AS stated_line_total,
+      coalesce(kt.known, false) AS txn_known,
+      coalesce(kt.staged, false) AS txn_staged,
+      coalesce(kp.known, false) AS prod_known,
+      coalesce(kp.staged, false) AS prod_staged
+    FROM (
+      SELECT source_row, source_file, item_id, transaction_id, product_id,
+        raw_q, raw_p, raw_d, raw_lt, txn_blank, prod_blank,
+        -- Canonical rows (plain digits) skip the per-value checks.
+        CASE WHEN fast THEN false ELSE util.blank(raw_q) END AS q_blank,
+        CASE WHEN fast THEN false ELSE util.blank(raw_p) END AS p_blank,
+        CASE WHEN fast THEN false ELSE util.blank(raw_d) END AS d_blank,
+        CASE WHEN fast THEN false ELSE util.blank(raw_lt) END AS lt_blank,
+        CASE WHEN fast THEN true ELSE util.is_int(raw_q) END AS q_ok,
+        CASE WHEN fast THEN true ELSE util.is_num(raw_p) END AS p_ok,
+        CASE WHEN fast THEN true ELSE util.is_num(raw_d) END AS d_ok,
+        CASE WHEN fast THEN true ELSE util.is_num(raw_lt) END AS lt_ok
+      FROM (
+        SELECT source_row, source_file, coalesce(btrim(item_id), '') AS item_id,
+          btrim(transaction_id) AS transaction_id, btrim(product_id) AS product_id,
+          quantity AS raw_q, unit_price AS raw_p, discount_percentage AS raw_d,
+          line_total AS raw_lt,
+          util.blank(transaction_id) AS txn_blank,
+          util.blank(product_id) AS prod_blank,
+          coalesce(util.items_canonical(quantity, unit_price, discount_percentage, line_total),
+            false) AS fast
+        FROM staging.transaction_items
+        OFFSET 0
+      ) f0
+      OFFSET 0
+    ) f
+    LEFT JOIN k_transactions kt ON kt.transaction_id = f.transaction_id
+    LEFT JOIN k_products kp ON kp.product_id = f.product_id
+    OFFSET 0
+  ) t
+  OFFSET 0
+) x;
+
+-- name: analyze_items
+ANALYZE v_items;
+
+-- name: dedup_items
+WITH dup AS (
+  SELECT item_id FROM v_items WHERE item_id <> '' GROUP BY 1 HAVING count(*) > 1
 ),
-winners AS (
-  SELECT item_id, min(source_row) FILTER (WHERE rn_exact = 1 AND cardinality(reasons) = 0)
-    AS winner
-  FROM base WHERE item_id IN (SELECT id FROM dup_ids)
-  GROUP BY item_id
+r AS (
+  SELECT v.source_row, v.item_id, v.reasons,
+    row_number() OVER (
+      PARTITION BY s.item_id, s.transaction_id, s.product_id, s.quantity, s.unit_price,
+        s.discount_percentage, s.line_total
+      ORDER BY v.source_row) AS rn_exact
+  FROM v_items v JOIN dup USING (item_id)
+  JOIN staging.transaction_items s USING (source_row)
 ),
-ranked AS (
-  SELECT b.*,
-    CASE WHEN w.item_id IS NOT NULL THEN w.winner
-      WHEN cardinality(b.reasons) = 0 THEN b.source_row END AS winner
-  FROM base b LEFT JOIN winners w USING (item_id)
+w AS (
+  SELECT r.*, min(source_row) FILTER (WHERE rn_exact = 1 AND cardinality(reasons) = 0)
+    OVER (PARTITION BY item_id) AS winner
+  FROM r
 )
-SELECT source_row, source_file, item_id, transaction_id, product_id, quantity, unit_price,
-  discount_percentage, stated_line_total,
-  -- Keep the stated amount when it is within a cent of the formula.
-  CASE WHEN stated_line_total IS NOT NULL AND abs(stated_line_total - computed) <= 0.01
-    THEN stated_line_total ELSE computed END AS line_total,
-  stated_line_total IS NOT NULL AND abs(stated_line_total - computed) > 0.01 AS corrected,
-  CASE WHEN rn_exact > 1 THEN 'collapsed'
-    WHEN cardinality(reasons) = 0 AND winner = source_row THEN 'accepted'
-    ELSE 'rejected' END AS status,
-  reasons || CASE WHEN item_id <> '' AND winner <> source_row
-    THEN ARRAY['duplicate_conflict'] ELSE '{}'::text[] END AS reasons
-FROM ranked;
+UPDATE v_items v SET
+  status = CASE WHEN w.rn_exact > 1 THEN 'collapsed'
+    WHEN cardinality(w.reasons) = 0 AND w.winner = w.source_row THEN 'accepted'
+    ELSE 'rejected' END,
+  reasons = w.reasons || CASE WHEN w.winner <> w.source_row
+    THEN ARRAY['duplicate_conflict'] ELSE '{}'::text[] END
+FROM w WHERE v.source_row = w.source_row;
 
 -- name: compute_totals
 -- A transaction's total is the sum of its accepted items, with items already
@@ -400,57 +448,76 @@ FROM v_transactions t
 LEFT JOIN sums s USING (transaction_id)
 WHERE t.status = 'accepted';
 
+-- name: bulk_begin
+-- A first load into empty tables skips per-row foreign-key and index work
+-- (util.bulk_begin in sql/common/functions.sql); bulk_end restores it.
+SELECT util.bulk_begin('production.transaction_items') AS items,
+  util.bulk_begin('production.transactions') AS transactions;
+
 -- name: upsert_transactions
-WITH up AS (
-  INSERT INTO production.transactions AS p (transaction_id, customer_id, transaction_date,
+-- Update the changed rows, then insert the new ones: cheaper than
+-- INSERT ... ON CONFLICT for millions of rows, and the same result.
+WITH changed AS (
+  UPDATE production.transactions p SET
+    customer_id = t.customer_id, transaction_date = t.transaction_date,
+    transaction_time = t.transaction_time, payment_method = t.payment_method,
+    shipping_address = t.shipping_address, total_amount = x.total_amount,
+    stated_total_amount = t.stated_total_amount, source_file = t.source_file,
+    source_row = t.source_row, updated_at = now()
+  FROM v_transactions t JOIN v_totals x USING (transaction_id)
+  WHERE t.status = 'accepted' AND p.transaction_id = t.transaction_id
+    AND (p.customer_id, p.transaction_date, p.transaction_time, p.payment_method,
+      p.shipping_address, p.total_amount, p.stated_total_amount)
+    IS DISTINCT FROM (t.customer_id, t.transaction_date, t.transaction_time,
+      t.payment_method, t.shipping_address, x.total_amount, t.stated_total_amount)
+  RETURNING 1
+),
+added AS (
+  INSERT INTO production.transactions (transaction_id, customer_id, transaction_date,
     transaction_time, payment_method, shipping_address, total_amount, stated_total_amount,
     source_file, source_row)
   SELECT t.transaction_id, t.customer_id, t.transaction_date, t.transaction_time,
     t.payment_method, t.shipping_address, x.total_amount, t.stated_total_amount,
     t.source_file, t.source_row
   FROM v_transactions t JOIN v_totals x USING (transaction_id)
-  WHERE t.status = 'accepted'
-  ON CONFLICT (transaction_id) DO UPDATE SET
-    customer_id = EXCLUDED.customer_id, transaction_date = EXCLUDED.transaction_date,
-    transaction_time = EXCLUDED.transaction_time, payment_method = EXCLUDED.payment_method,
-    shipping_address = EXCLUDED.shipping_address, total_amount = EXCLUDED.total_amount,
-    stated_total_amount = EXCLUDED.stated_total_amount, source_file = EXCLUDED.source_file,
-    source_row = EXCLUDED.source_row, updated_at = now()
-  WHERE (p.customer_id, p.transaction_date, p.transaction_time, p.payment_method,
-      p.shipping_address, p.total_amount, p.stated_total_amount)
-    IS DISTINCT FROM (EXCLUDED.customer_id, EXCLUDED.transaction_date,
-      EXCLUDED.transaction_time, EXCLUDED.payment_method, EXCLUDED.shipping_address,
-      EXCLUDED.total_amount, EXCLUDED.stated_total_amount)
-  RETURNING (xmax = 0) AS inserted
+  WHERE t.status = 'accepted' AND NOT EXISTS (
+    SELECT 1 FROM production.transactions p WHERE p.transaction_id = t.transaction_id)
+  RETURNING 1
 )
-SELECT count(*) FILTER (WHERE inserted)::int AS inserted,
-  count(*) FILTER (WHERE NOT inserted)::int AS updated
-FROM up;
+SELECT (SELECT count(*) FROM added)::int AS inserted,
+  (SELECT count(*) FROM changed)::int AS updated;
 
 -- name: upsert_items
-WITH up AS (
-  INSERT INTO production.transaction_items AS p (item_id, transaction_id, product_id,
+WITH changed AS (
+  UPDATE production.transaction_items p SET
+    transaction_id = v.transaction_id, product_id = v.product_id, quantity = v.quantity,
+    unit_price = v.unit_price, discount_percentage = v.discount_percentage,
+    line_total = v.line_total, stated_line_total = v.stated_line_total,
+    source_file = v.source_file, source_row = v.source_row, updated_at = now()
+  FROM v_items v
+  WHERE v.status = 'accepted' AND p.item_id = v.item_id
+    AND (p.transaction_id, p.product_id, p.quantity, p.unit_price, p.discount_percentage,
+      p.line_total, p.stated_line_total)
+    IS DISTINCT FROM (v.transaction_id, v.product_id, v.quantity, v.unit_price,
+      v.discount_percentage, v.line_total, v.stated_line_total)
+  RETURNING 1
+),
+added AS (
+  INSERT INTO production.transaction_items (item_id, transaction_id, product_id,
     quantity, unit_price, discount_percentage, line_total, stated_line_total, source_file,
     source_row)
   SELECT item_id, transaction_id, product_id, quantity, unit_price, discount_percentage,
     line_total, stated_line_total, source_file, source_row
-  FROM v_items WHERE status = 'accepted'
-  ON CONFLICT (item_id) DO UPDATE SET
-    transaction_id = EXCLUDED.transaction_id, product_id = EXCLUDED.product_id,
-    quantity = EXCLUDED.quantity, unit_price = EXCLUDED.unit_price,
-    discount_percentage = EXCLUDED.discount_percentage, line_total = EXCLUDED.line_total,
-    stated_line_total = EXCLUDED.stated_line_total, source_file = EXCLUDED.source_file,
-    source_row = EXCLUDED.source_row, updated_at = now()
-  WHERE (p.transaction_id, p.product_id, p.quantity, p.unit_price, p.discount_percentage,
-      p.line_total, p.stated_line_total)
-    IS DISTINCT FROM (EXCLUDED.transaction_id, EXCLUDED.product_id, EXCLUDED.quantity,
-      EXCLUDED.unit_price, EXCLUDED.discount_percentage, EXCLUDED.line_total,
-      EXCLUDED.stated_line_total)
-  RETURNING (xmax = 0) AS inserted
+  FROM v_items v
+  WHERE v.status = 'accepted' AND NOT EXISTS (
+    SELECT 1 FROM production.transaction_items p WHERE p.item_id = v.item_id)
+  RETURNING 1
 )
-SELECT count(*) FILTER (WHERE inserted)::int AS inserted,
-  count(*) FILTER (WHERE NOT inserted)::int AS updated
-FROM up;
+SELECT (SELECT count(*) FROM added)::int AS inserted,
+  (SELECT count(*) FROM changed)::int AS updated;
+
+-- name: bulk_end
+SELECT util.bulk_end() AS recreated;
 
 -- name: delete_rejects
 -- Replaces the rejects of this staging load, or of an earlier run of the same
