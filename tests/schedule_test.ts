@@ -6,7 +6,12 @@
 import assert from "node:assert/strict";
 import { daysDue, parseSchedule, tick } from "../tasks/schedule.ts";
 import { processedDays, runDays } from "../tasks/backfill.ts";
-import { acquireFileLock, LockedError, pipelineLockPath } from "../lib/lock.ts";
+import {
+  acquireAdvisoryLock,
+  acquireFileLock,
+  LockedError,
+  pipelineLockPath,
+} from "../lib/lock.ts";
 import { PipelineError } from "../lib/errors.ts";
 import {
   CORE_STEPS,
@@ -216,3 +221,22 @@ Deno.test("schedule --once runs the day due end to end; --status lists it; a bad
   assert.doesNotMatch(bad.stderr, /at .*\.ts:\d+/);
   await Deno.remove(dir, { recursive: true });
 });
+
+dbTest(
+  "on a server, a second run is refused by the advisory lock until the first ends",
+  async ({ config }) => {
+    const first = await acquireAdvisoryLock(config);
+    assert.ok(first, "held on the server");
+    await assert.rejects(
+      () => acquireAdvisoryLock(config),
+      (e) =>
+        e instanceof PipelineError && e.code === "LOCKED" &&
+        /advisory lock/.test(e.message),
+    );
+    await first.release();
+    const again = await acquireAdvisoryLock(config);
+    assert.ok(again, "free again after release");
+    await again.release();
+  },
+  { only: "server", noDb: true },
+);
