@@ -193,6 +193,11 @@ WITH m AS (
 )
 SELECT count(*) FILTER (WHERE is_deleted)::int AS deleted FROM m;
 
+-- name: new_facts_table
+-- What this run adds, so the aggregates are recomputed only where it lands.
+CREATE TEMP TABLE new_facts (transaction_id text, date_key int, customer_key bigint,
+  product_key bigint) ON COMMIT DROP;
+
 -- name: insert_facts
 -- Line items not yet in the fact table, each pointing at the dimension
 -- versions valid on its transaction date.
@@ -214,18 +219,42 @@ WITH ins AS (
   JOIN warehouse.dim_payment_method pm
     ON pm.payment_method_name = coalesce(t.payment_method, 'Unknown')
   WHERE NOT EXISTS (SELECT 1 FROM warehouse.fact_sales f WHERE f.item_id = i.item_id)
-  RETURNING 1
-)
-SELECT count(*)::int AS inserted FROM ins;
+  RETURNING transaction_id, date_key, customer_key, product_key
+),
+kept AS (INSERT INTO new_facts SELECT * FROM ins RETURNING 1)
+SELECT count(*)::int AS inserted FROM kept;
 
 -- name: unmatched_items
 -- Every production line item must have its fact (checked by the stage).
 SELECT count(*)::int AS missing FROM production.transaction_items i
 WHERE NOT EXISTS (SELECT 1 FROM warehouse.fact_sales f WHERE f.item_id = i.item_id);
 
--- name: clear_aggregates
-TRUNCATE warehouse.agg_daily_sales, warehouse.agg_customer_metrics,
-  warehouse.agg_product_performance, warehouse.fact_orders;
+-- name: scope_customers
+-- Aggregates are recomputed only for what this run touched: the orders,
+-- days, customers and products of the new facts, and the customers and
+-- products whose current version changed (their metrics are keyed by it).
+-- A first load or --rebuild touches everything.
+CREATE TEMP TABLE scope_customers ON COMMIT DROP AS
+SELECT DISTINCT dc.customer_id FROM new_facts n JOIN warehouse.dim_customers dc USING (customer_key)
+UNION
+SELECT a.customer_id FROM warehouse.agg_customer_metrics a
+JOIN warehouse.dim_customers d ON d.customer_id = a.customer_id AND d.is_current
+WHERE d.customer_key <> a.customer_key;
+
+-- name: scope_products
+CREATE TEMP TABLE scope_products ON COMMIT DROP AS
+SELECT DISTINCT dp.product_id FROM new_facts n JOIN warehouse.dim_products dp USING (product_key)
+UNION
+SELECT a.product_id FROM warehouse.agg_product_performance a
+JOIN warehouse.dim_products d ON d.product_id = a.product_id AND d.is_current
+WHERE d.product_key <> a.product_key;
+
+-- name: analyze_scope
+ANALYZE new_facts, scope_customers, scope_products;
+
+-- name: clear_fact_orders
+DELETE FROM warehouse.fact_orders
+WHERE transaction_id IN (SELECT transaction_id FROM new_facts);
 
 -- name: fact_orders
 INSERT INTO warehouse.fact_orders (transaction_id, date_key, customer_key, payment_method_key,
@@ -233,7 +262,11 @@ INSERT INTO warehouse.fact_orders (transaction_id, date_key, customer_key, payme
 SELECT transaction_id, min(date_key), min(customer_key), min(payment_method_key), count(*),
   sum(quantity), sum(line_total), sum(discount_amount), sum(profit)
 FROM warehouse.fact_sales
+WHERE transaction_id IN (SELECT transaction_id FROM new_facts)
 GROUP BY transaction_id;
+
+-- name: clear_daily_sales
+DELETE FROM warehouse.agg_daily_sales WHERE date_key IN (SELECT date_key FROM new_facts);
 
 -- name: agg_daily_sales
 INSERT INTO warehouse.agg_daily_sales (date_key, total_transactions, total_revenue,
@@ -242,7 +275,12 @@ SELECT f.date_key, count(DISTINCT f.transaction_id), sum(f.line_total), sum(f.pr
   count(DISTINCT dc.customer_id), sum(f.quantity)
 FROM warehouse.fact_sales f
 JOIN warehouse.dim_customers dc USING (customer_key)
+WHERE f.date_key IN (SELECT date_key FROM new_facts)
 GROUP BY f.date_key;
+
+-- name: clear_customer_metrics
+DELETE FROM warehouse.agg_customer_metrics
+WHERE customer_id IN (SELECT customer_id FROM scope_customers);
 
 -- name: agg_customer_metrics
 -- Across all versions of a customer, keyed by the current version.
@@ -255,7 +293,12 @@ FROM warehouse.fact_sales f
 JOIN warehouse.dim_customers dc USING (customer_key)
 JOIN warehouse.dim_customers cur ON cur.customer_id = dc.customer_id AND cur.is_current
 JOIN warehouse.dim_date d USING (date_key)
+WHERE dc.customer_id IN (SELECT customer_id FROM scope_customers)
 GROUP BY cur.customer_key, cur.customer_id;
+
+-- name: clear_product_performance
+DELETE FROM warehouse.agg_product_performance
+WHERE product_id IN (SELECT product_id FROM scope_products);
 
 -- name: agg_product_performance
 INSERT INTO warehouse.agg_product_performance (product_key, product_id, total_quantity_sold,
@@ -265,6 +308,7 @@ SELECT cur.product_key, cur.product_id, sum(f.quantity), sum(f.line_total), sum(
 FROM warehouse.fact_sales f
 JOIN warehouse.dim_products dp USING (product_key)
 JOIN warehouse.dim_products cur ON cur.product_id = dp.product_id AND cur.is_current
+WHERE dp.product_id IN (SELECT product_id FROM scope_products)
 GROUP BY cur.product_key, cur.product_id;
 
 -- name: overlapping_versions
