@@ -69,7 +69,11 @@ export function launchArgs(
 ): string[] {
   const spec = SCRIPTS[script];
   if (!spec) throw new Error(`launch: unknown script ${script}`);
+  // Through the one CLI, the two servers listen locally.
+  const serving = script === "main.ts" &&
+    (args[0] === "db:serve" || args[0] === "dashboard:serve");
   const net = [
+    ...(serving ? ["127.0.0.1", "0.0.0.0", "localhost"] : []),
     ...(config.databaseUrl ? databaseHosts(config.databaseUrl) : []),
     ...(spec.alerts && webhookHost(config.webhookUrl)
       ? [webhookHost(config.webhookUrl)!]

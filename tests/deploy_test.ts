@@ -172,6 +172,9 @@ Deno.test("database tasks reach only the configured database (none when embedded
     ["--allow-net=db1:5432,db2:5433,hooks.example.com:443"],
   );
   assert.deepEqual(databaseHosts("postgresql://[::1]:5555/x"), ["[::1]:5555"]);
+  assert.deepEqual(net(launchArgs("main.ts", ["db:serve"], {})), [
+    "--allow-net=127.0.0.1,0.0.0.0,localhost",
+  ], "the CLI's servers may listen locally");
   assert.equal(webhookHost("http://127.0.0.1:9000/h"), "127.0.0.1:9000");
   for (const [name, task] of Object.entries(tasks)) {
     if (!task.includes("tasks/launch.ts")) continue;
