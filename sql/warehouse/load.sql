@@ -198,6 +198,11 @@ SELECT count(*) FILTER (WHERE is_deleted)::int AS deleted FROM m;
 CREATE TEMP TABLE new_facts (transaction_id text, date_key int, customer_key bigint,
   product_key bigint) ON COMMIT DROP;
 
+-- name: bulk_facts
+-- A first load or --rebuild into the empty fact table skips per-row
+-- foreign-key and index work (util.bulk_begin, sql/common/functions.sql).
+SELECT util.bulk_begin('warehouse.fact_sales') AS bulk;
+
 -- name: insert_facts
 -- Line items not yet in the fact table, each pointing at the dimension
 -- versions valid on its transaction date.
@@ -223,6 +228,9 @@ WITH ins AS (
 ),
 kept AS (INSERT INTO new_facts SELECT * FROM ins RETURNING 1)
 SELECT count(*)::int AS inserted FROM kept;
+
+-- name: bulk_facts_end
+SELECT util.bulk_end() AS recreated;
 
 -- name: unmatched_items
 -- Every production line item must have its fact (checked by the stage).
@@ -256,6 +264,9 @@ ANALYZE new_facts, scope_customers, scope_products;
 DELETE FROM warehouse.fact_orders
 WHERE transaction_id IN (SELECT transaction_id FROM new_facts);
 
+-- name: bulk_orders
+SELECT util.bulk_begin('warehouse.fact_orders') AS bulk;
+
 -- name: fact_orders
 INSERT INTO warehouse.fact_orders (transaction_id, date_key, customer_key, payment_method_key,
   line_items, units, revenue, discount_amount, profit)
@@ -264,6 +275,9 @@ SELECT transaction_id, min(date_key), min(customer_key), min(payment_method_key)
 FROM warehouse.fact_sales
 WHERE transaction_id IN (SELECT transaction_id FROM new_facts)
 GROUP BY transaction_id;
+
+-- name: bulk_orders_end
+SELECT util.bulk_end() AS recreated;
 
 -- name: clear_daily_sales
 DELETE FROM warehouse.agg_daily_sales WHERE date_key IN (SELECT date_key FROM new_facts);
