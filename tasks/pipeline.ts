@@ -109,7 +109,9 @@ export const STEPS: Step[] = [
   },
   {
     name: "dashboard",
-    run: async ({ config, db }) => runDashboard(config, await db()),
+    // Right after analytics: its exports hold the dashboard's numbers.
+    run: async ({ config, db }) =>
+      runDashboard(config, await db(), { fromExports: true }),
   },
 ];
 

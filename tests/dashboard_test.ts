@@ -7,6 +7,8 @@
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 import { runPipeline } from "../tasks/pipeline.ts";
+import { runDashboard } from "../stages/dashboard.ts";
+import { openDb } from "../lib/db.ts";
 import { readCsvObjects, tempDir, testConfig } from "./helpers.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -116,6 +118,25 @@ Deno.test({
       assert.deepEqual(shown, expected);
       assert.deepEqual(requests, [], "no network requests");
       assert.deepEqual(errors, [], "no script errors");
+
+      // Built from the database (deno task dashboard) or from the exports
+      // (inside the pipeline): the same page, but for its timestamp.
+      const page1 = await Deno.readTextFile(
+        `${config.dataDir}/processed/dashboard/index.html`,
+      );
+      const db = await openDb(config);
+      await runDashboard(config, db);
+      await db.close();
+      const page2 = await Deno.readTextFile(
+        `${config.dataDir}/processed/dashboard/index.html`,
+      );
+      // Vega numbers its clip paths per process; the rest must match.
+      const same = (html: string) =>
+        html.replace(/generated [0-9-]+ [0-9:]+ UTC/, "").replace(
+          /clip\d+/g,
+          "clip",
+        );
+      assert.equal(same(page2), same(page1));
     } finally {
       await browser.close();
       await Deno.remove(dir, { recursive: true }).catch(() => {});
