@@ -100,3 +100,10 @@ export function flagValue(args: string[], name: string): string | undefined {
   }
   return undefined;
 }
+
+/** The permission flags (`--allow-*`, `--unstable-*`) among `deno run` arguments. */
+export function permissionFlags(args: string[]): string[] {
+  return args.filter((a) =>
+    a.startsWith("--allow") || a.startsWith("--unstable")
+  );
+}

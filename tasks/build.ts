@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { launchArgs } from "../lib/launch_plan.ts";
+import { launchArgs, permissionFlags } from "../lib/launch_plan.ts";
 
 /**
  * The permissions baked into the binary: those of the CLI on the embedded
@@ -19,9 +19,7 @@ import { launchArgs } from "../lib/launch_plan.ts";
  */
 export function compilePermissions(): string[] {
   return [
-    ...launchArgs("main.ts", [], {}).filter((a) =>
-      a.startsWith("--allow") || a.startsWith("--unstable")
-    ),
+    ...permissionFlags(launchArgs("main.ts", [], {})),
     "--allow-net",
   ];
 }

@@ -1,13 +1,10 @@
 /** The command line as a user meets it: help, exit codes, one-line errors, permissions. */
 import assert from "node:assert/strict";
 import { ROOT, runDeno, tempDir } from "./helpers.ts";
-import { launchArgs } from "../lib/launch_plan.ts";
+import { launchArgs, permissionFlags } from "../lib/launch_plan.ts";
 
 const tasks = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`))
   .tasks as Record<string, string>;
-
-const isFlag = (a: string) =>
-  a.startsWith("--allow") || a.startsWith("--unstable");
 
 /**
  * The permission flags a deno.json task runs its script with, so tests run
@@ -16,8 +13,8 @@ const isFlag = (a: string) =>
 function flagsOf(task: string): string[] {
   const words = tasks[task].split(" ");
   const at = words.indexOf("tasks/launch.ts");
-  if (at >= 0) return launchArgs(words[at + 1], [], {}).filter(isFlag);
-  return words.filter(isFlag);
+  if (at >= 0) return permissionFlags(launchArgs(words[at + 1], [], {}));
+  return permissionFlags(words);
 }
 
 const SUBCOMMANDS = [

@@ -9,7 +9,12 @@ import assert from "node:assert/strict";
 import { parse } from "yaml";
 import { SUBCOMMANDS } from "../main.ts";
 import { ENV_VARS } from "../lib/env.ts";
-import { databaseHosts, launchArgs, webhookHost } from "../lib/launch_plan.ts";
+import {
+  databaseHosts,
+  launchArgs,
+  permissionFlags,
+  webhookHost,
+} from "../lib/launch_plan.ts";
 import {
   createServerDb,
   ROOT,
@@ -260,8 +265,9 @@ Deno.test("the one-file bundle runs the whole pipeline from an empty directory",
       `${dir}/ecom.config.json`,
       JSON.stringify({ generate: { scale: 0.05 } }),
     );
-    const flags = launchArgs("main.ts", [], { databaseUrl: server.url })
-      .filter((a) => a.startsWith("--allow") || a.startsWith("--unstable"));
+    const flags = permissionFlags(
+      launchArgs("main.ts", [], { databaseUrl: server.url }),
+    );
     const sub = async (...args: string[]) =>
       await runDeno(["run", ...flags, "ecom-pipeline.js", ...args], {
         cwd: dir,

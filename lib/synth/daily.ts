@@ -42,7 +42,7 @@ import {
   QUANTITY_WEIGHTS,
 } from "./shapes.ts";
 import { CsvWriter } from "./csv_writer.ts";
-import { type DefectRecord, MANIFEST_COLUMNS } from "./defects.ts";
+import { type DefectRecord, recorder, writeManifest } from "./defects.ts";
 import { money, roundCents } from "./money.ts";
 import { CONTRACT_COLUMNS } from "../contract.ts";
 
@@ -231,21 +231,10 @@ export async function generateDay(options: DayOptions): Promise<DayMetadata> {
     manifest,
   });
 
-  const defects = await CsvWriter.create(
+  const manifestRows = await writeManifest(
     `${outDir}/injected_defects.csv`,
-    MANIFEST_COLUMNS,
+    manifest,
   );
-  for (const d of manifest) {
-    await defects.write([
-      d.file,
-      d.record_id,
-      String(d.source_row),
-      d.defect_kind,
-      d.column,
-      d.detail,
-    ]);
-  }
-  await defects.close();
   const metadata: DayMetadata = {
     generator: "ecom-pipeline generate 1",
     kind: "daily",
@@ -259,7 +248,7 @@ export async function generateDay(options: DayOptions): Promise<DayMetadata> {
       "products.csv": products.rows,
       "transactions.csv": sales.transactions,
       "transaction_items.csv": sales.items,
-      "injected_defects.csv": defects.rows,
+      "injected_defects.csv": manifestRows,
     },
     changes,
   };
@@ -324,22 +313,7 @@ async function writeSales(
     `${outDir}/transaction_items.csv`,
     CONTRACT_COLUMNS.transaction_items,
   );
-  const record = (
-    w: CsvWriter,
-    file: string,
-    id: string,
-    kind: string,
-    column: string,
-    detail: string,
-  ) =>
-    ctx.manifest.push({
-      file,
-      record_id: id,
-      source_row: w.rows,
-      defect_kind: kind,
-      column,
-      detail,
-    });
+  const record = recorder(ctx.manifest);
   let item = 0;
   const chosen = new Set<number>();
   for (let k = 1; k <= count; k++) {

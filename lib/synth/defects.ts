@@ -7,6 +7,7 @@
  * @module
  */
 import type { Rng } from "./rng.ts";
+import { CsvWriter } from "./csv_writer.ts";
 
 import type { Table } from "../contract.ts";
 
@@ -106,3 +107,46 @@ export const MANIFEST_COLUMNS = [
   "column",
   "detail",
 ] as const;
+
+/**
+ * A function that records a defect of the row just written to `w` (a defect
+ * that adds a row is that added row).
+ */
+export function recorder(manifest: DefectRecord[]) {
+  return (
+    w: CsvWriter,
+    file: string,
+    id: string,
+    kind: string,
+    column: string,
+    detail: string,
+  ) =>
+    manifest.push({
+      file,
+      record_id: id,
+      source_row: w.rows,
+      defect_kind: kind,
+      column,
+      detail,
+    });
+}
+
+/** Writes `injected_defects.csv`; returns its row count. */
+export async function writeManifest(
+  path: string,
+  manifest: DefectRecord[],
+): Promise<number> {
+  const w = await CsvWriter.create(path, MANIFEST_COLUMNS);
+  for (const d of manifest) {
+    await w.write([
+      d.file,
+      d.record_id,
+      String(d.source_row),
+      d.defect_kind,
+      d.column,
+      d.detail,
+    ]);
+  }
+  await w.close();
+  return w.rows;
+}

@@ -25,7 +25,12 @@ import {
   QUANTITY_WEIGHTS,
 } from "./shapes.ts";
 import { CsvWriter } from "./csv_writer.ts";
-import { type DefectRecord, MANIFEST_COLUMNS, planDefects } from "./defects.ts";
+import {
+  type DefectRecord,
+  planDefects,
+  recorder,
+  writeManifest,
+} from "./defects.ts";
 import { money, roundCents } from "./money.ts";
 import { CONTRACT_COLUMNS } from "../contract.ts";
 
@@ -75,23 +80,7 @@ export async function generateShop(
   const np = volumes.products;
   const manifest: DefectRecord[] = [];
   const seasonal = new SeasonalDays(first, last);
-  const record = (
-    w: CsvWriter,
-    file: string,
-    id: string,
-    kind: string,
-    column: string,
-    detail: string,
-  ) =>
-    manifest.push({
-      file,
-      record_id: id,
-      // Recorded right after writing: a defect that adds a row is that row.
-      source_row: w.rows,
-      defect_kind: kind,
-      column,
-      detail,
-    });
+  const record = recorder(manifest);
   const writeTable = async (
     table: "customers" | "products",
     rows: OutRow[],
@@ -338,24 +327,15 @@ export async function generateShop(
   await items.close();
 
   // ---- manifest and metadata ---------------------------------------------
-  const defects = await CsvWriter.create(
+  const manifestRows = await writeManifest(
     `${outDir}/injected_defects.csv`,
-    MANIFEST_COLUMNS,
+    manifest,
   );
   const byKind: Record<string, number> = {};
   for (const d of manifest) {
-    await defects.write([
-      d.file,
-      d.record_id,
-      String(d.source_row),
-      d.defect_kind,
-      d.column,
-      d.detail,
-    ]);
     const key = `${d.file.replace(".csv", "")}.${d.defect_kind}`;
     byKind[key] = (byKind[key] ?? 0) + 1;
   }
-  await defects.close();
   const metadata: ShopMetadata = {
     generator: "ecom-pipeline generate 1",
     seed,
@@ -369,7 +349,7 @@ export async function generateShop(
       "products.csv": products.rows,
       "transactions.csv": transactions.rows,
       "transaction_items.csv": items.rows,
-      "injected_defects.csv": defects.rows,
+      "injected_defects.csv": manifestRows,
     },
     defects: Object.fromEntries(Object.entries(byKind).sort()),
   };
