@@ -15,6 +15,11 @@ const isoDate = z.string().regex(
   "expected a date YYYY-MM-DD",
 );
 
+const memory = z.string().regex(
+  /^[1-9][0-9]*(kB|MB|GB)$/,
+  "expected a PostgreSQL memory size such as 64MB or 1GB",
+);
+
 /** The schema of the whole configuration, with every default. */
 export const ConfigSchema = z.object({
   /** Root of raw files (`raw/`), reports (`processed/`) and the embedded database (`pglite/`). */
@@ -29,6 +34,17 @@ export const ConfigSchema = z.object({
     /^postgres(ql)?:\/\//,
     "expected postgres://user:password@host:port/database",
   ).optional(),
+  /**
+   * Session memory on a server (PostgreSQL units such as 64MB or 1GB), sent
+   * with every connection: hash joins, sorts, index builds and temporary
+   * tables over millions of rows stay in memory instead of spilling to disk.
+   * The server defaults (4MB, 64MB, 8MB) are sized for many small queries.
+   */
+  server: z.object({
+    workMem: memory.default("256MB"),
+    maintenanceWorkMem: memory.default("512MB"),
+    tempBuffers: memory.default("512MB"),
+  }).prefault({}),
   generate: z.object({
     seed: z.number().int().min(0).default(42),
     scale: z.number().positive().max(1000).default(1),

@@ -60,7 +60,11 @@ export interface Db {
 export async function openDb(config: Config): Promise<Db> {
   if (config.databaseUrl) {
     const { openServerDb } = await import("./db_server.ts");
-    return openServerDb(config.databaseUrl);
+    return openServerDb(config.databaseUrl, {
+      work_mem: config.server.workMem,
+      maintenance_work_mem: config.server.maintenanceWorkMem,
+      temp_buffers: config.server.tempBuffers,
+    });
   }
   const { openEmbeddedDb } = await import("./db_embedded.ts");
   return openEmbeddedDb(`${config.dataDir}/pglite`);

@@ -19,8 +19,15 @@ const UNTYPED_OPTIONS: object = {
   target_session_attrs: undefined,
 };
 
-/** Connects to `url` and checks the connection with a round trip. */
-export async function openServerDb(url: string): Promise<Db> {
+/**
+ * Connects to `url` and checks the connection with a round trip. `settings`
+ * are run-time parameters every connection starts with (temp_buffers can only
+ * be set before a session's first temporary table).
+ */
+export async function openServerDb(
+  url: string,
+  settings: Record<string, string> = {},
+): Promise<Db> {
   const logger = log("db");
   const connect = (max: number) =>
     postgres(url, {
@@ -36,6 +43,7 @@ export async function openServerDb(url: string): Promise<Db> {
       debug: false,
       fetch_types: true,
       publications: "alltables",
+      connection: settings,
       ...UNTYPED_OPTIONS,
       onnotice: (n) =>
         logger.debug("notice: {message}", { message: n.message }),

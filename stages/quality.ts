@@ -35,6 +35,7 @@ import transactionsSql from "../sql/quality/transactions.sql" with {
 import itemsSql from "../sql/quality/transaction_items.sql" with {
   type: "text",
 };
+import { ensureTypedStaging } from "../lib/typed_staging.ts";
 import { setupStaging } from "./ingest.ts";
 
 export const command: Command = {
@@ -119,6 +120,8 @@ export async function runQuality(
   const rules = effectiveRules(config);
   const runId = options.runId ?? newRunId();
   await setupQuality(db);
+  // Parse the big tables once; the transform reuses the result.
+  await ensureTypedStaging(db, { concurrent: true });
 
   const checks: Record<string, CheckResult> = {};
   // The four tables are checked at once: on a server each query gets a

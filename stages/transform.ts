@@ -17,6 +17,7 @@ import { newRunId } from "../lib/run_id.ts";
 import { namedStatements, runNamed } from "../lib/sql_named.ts";
 import { n, secondsSince, type StageResult } from "../lib/stage.ts";
 import { TABLES } from "../lib/contract.ts";
+import { ensureTypedStaging } from "../lib/typed_staging.ts";
 import transformSql from "../sql/production/transform.sql" with {
   type: "text",
 };
@@ -90,6 +91,8 @@ export async function runTransform(
       };
        SET LOCAL ecom.business_date = ${literal(options.businessDate ?? "")};`,
     );
+    // Usually built by the quality stage for this staging load already.
+    await ensureTypedStaging(tx);
     const results = await runNamed(tx, STATEMENTS, logger) as Record<
       string,
       Record<string, unknown>[]

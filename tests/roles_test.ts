@@ -85,6 +85,7 @@ Deno.test({
         "staging",
         "util",
         "warehouse",
+        "work",
       ]);
       await asOwner.end();
 

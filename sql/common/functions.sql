@@ -108,11 +108,14 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$;
 
 -- Bulk loads into an empty table: util.bulk_begin drops the table's foreign
--- keys and secondary indexes (keeping their definitions), so millions of
--- inserted rows cost no per-row trigger and index work; util.bulk_end
--- re-creates them, each foreign key validated by one set-based check. Both in
--- the caller's transaction: a failure restores everything. A table that
--- already holds rows is left alone (returns false).
+-- keys, secondary indexes and (when no foreign key points at it) its primary
+-- key, keeping their definitions, so millions of inserted rows cost no
+-- per-row trigger, index or index-WAL work; util.bulk_end re-creates them:
+-- each index is built by one sort and each foreign key validated by one
+-- set-based check. Both in the caller's transaction: a failure restores
+-- everything. A table that already holds rows is left alone (returns false).
+-- Tables are passed child first (items before transactions), so a parent's
+-- primary key is free to drop once its children's foreign keys are gone.
 CREATE OR REPLACE FUNCTION util.bulk_begin(tbl regclass) RETURNS boolean
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -123,21 +126,34 @@ BEGIN
   IF NOT is_empty THEN
     RETURN false;
   END IF;
-  CREATE TEMP TABLE IF NOT EXISTS bulk_ddl (seq serial, stmt text NOT NULL) ON COMMIT DROP;
+  -- kind orders the re-creation: keys, then indexes, then foreign keys.
+  CREATE TEMP TABLE IF NOT EXISTS bulk_ddl (
+    seq serial, kind int NOT NULL, stmt text NOT NULL
+  ) ON COMMIT DROP;
   FOR r IN
     SELECT i.indexrelid::regclass AS idx, pg_get_indexdef(i.indexrelid) AS def
     FROM pg_index i
     WHERE i.indrelid = tbl AND NOT i.indisprimary AND NOT i.indisunique
   LOOP
-    INSERT INTO bulk_ddl (stmt) VALUES (r.def);
+    INSERT INTO bulk_ddl (kind, stmt) VALUES (2, r.def);
     EXECUTE format('DROP INDEX %s', r.idx);
   END LOOP;
   FOR r IN
     SELECT c.conname, pg_get_constraintdef(c.oid) AS def
     FROM pg_constraint c WHERE c.conrelid = tbl AND c.contype = 'f'
   LOOP
-    INSERT INTO bulk_ddl (stmt)
-    VALUES (format('ALTER TABLE %s ADD CONSTRAINT %I %s', tbl, r.conname, r.def));
+    INSERT INTO bulk_ddl (kind, stmt)
+    VALUES (3, format('ALTER TABLE %s ADD CONSTRAINT %I %s', tbl, r.conname, r.def));
+    EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', tbl, r.conname);
+  END LOOP;
+  FOR r IN
+    SELECT c.conname, pg_get_constraintdef(c.oid) AS def
+    FROM pg_constraint c
+    WHERE c.conrelid = tbl AND c.contype = 'p'
+      AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.confrelid = tbl)
+  LOOP
+    INSERT INTO bulk_ddl (kind, stmt)
+    VALUES (1, format('ALTER TABLE %s ADD CONSTRAINT %I %s', tbl, r.conname, r.def));
     EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', tbl, r.conname);
   END LOOP;
   RETURN true;
@@ -152,7 +168,7 @@ BEGIN
   IF to_regclass('pg_temp.bulk_ddl') IS NULL THEN
     RETURN 0;
   END IF;
-  FOR r IN SELECT stmt FROM bulk_ddl ORDER BY seq LOOP
+  FOR r IN SELECT stmt FROM bulk_ddl ORDER BY kind, seq LOOP
     EXECUTE r.stmt;
     n := n + 1;
   END LOOP;

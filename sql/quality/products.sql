@@ -1,10 +1,12 @@
 -- Quality checks over staging.products in one pass (see customers.sql).
 WITH p AS (
   SELECT s.*, btrim(s.product_id) AS id,
-    row_number() OVER (PARTITION BY btrim(s.product_id) ORDER BY s.source_row) AS rn_id,
+    row_number() OVER (PARTITION BY btrim(s.product_id) COLLATE "C" ORDER BY s.source_row) AS rn_id,
     row_number() OVER (
-      PARTITION BY s.product_id, s.product_name, s.category, s.sub_category, s.price,
-        s.cost, s.brand, s.stock_quantity, s.supplier_id
+      PARTITION BY s.product_id COLLATE "C", s.product_name COLLATE "C",
+        s.category COLLATE "C", s.sub_category COLLATE "C", s.price COLLATE "C",
+        s.cost COLLATE "C", s.brand COLLATE "C", s.stock_quantity COLLATE "C",
+        s.supplier_id COLLATE "C"
       ORDER BY s.source_row) AS rn_exact
   FROM staging.products s
 ),

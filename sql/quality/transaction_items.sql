@@ -1,38 +1,20 @@
 -- Quality checks over staging.transaction_items: one output row per check
--- with rows checked, rows failing and the first ten failing records. Every
--- value is tested once, into booleans that are materialized before the
--- aggregate: re-evaluating regular expressions per reference dominated the
--- cost at millions of rows.
-WITH s AS MATERIALIZED (
-  SELECT btrim(item_id) AS id, source_row, btrim(transaction_id) AS txn, btrim(product_id) AS prod,
-    item_id, transaction_id, product_id, quantity, unit_price, discount_percentage, line_total,
-    util.blank(item_id) AS id_blank,
-    util.blank(transaction_id) AS txn_blank,
-    util.blank(product_id) AS prod_blank,
-    util.blank(quantity) AS q_blank,
-    util.blank(unit_price) AS p_blank,
-    util.blank(discount_percentage) AS d_blank,
-    util.blank(line_total) AS lt_blank,
-    util.is_int(quantity) AS q_ok,
-    util.is_num(unit_price) AS p_ok,
-    util.is_num(discount_percentage) AS d_ok,
-    util.is_num(line_total) AS lt_ok
-  FROM staging.transaction_items
-),
-dup_ids AS (
-  -- Ids that occur more than once: only their rows need ranking.
-  SELECT id FROM s GROUP BY id HAVING count(*) > 1
-),
-ranked AS MATERIALIZED (
+-- with rows checked, rows failing and the first ten failing records. The
+-- values come parsed from work.items (sql/work/typed.sql): each is tested
+-- once, for this stage and the transform.
+WITH ranked AS MATERIALIZED (
+  -- Only the rows of repeated ids are ranked; exact copies compare the raw
+  -- values, so those rows are looked up in staging.
   SELECT s.source_row, s.id,
     row_number() OVER (PARTITION BY s.id ORDER BY s.source_row) AS rn_id,
     row_number() OVER (
-      PARTITION BY s.item_id, s.transaction_id, s.product_id, s.quantity, s.unit_price,
-        s.discount_percentage, s.line_total
+      PARTITION BY r.item_id, r.transaction_id, r.product_id, r.quantity, r.unit_price,
+        r.discount_percentage, r.line_total
       ORDER BY s.source_row) AS rn_exact
-  FROM s JOIN dup_ids USING (id)
+  FROM work.items s JOIN work.item_dups USING (id)
+  JOIN staging.transaction_items r USING (source_row)
 ),
-txn AS (SELECT DISTINCT btrim(transaction_id) AS id FROM staging.transactions),
+txn AS (SELECT DISTINCT id FROM work.transactions),
 prod AS (SELECT DISTINCT btrim(product_id) AS id FROM staging.products),
 flags AS MATERIALIZED (
   SELECT s.id, s.source_row,
@@ -45,9 +27,9 @@ flags AS MATERIALIZED (
     id_blank AS m_id, txn_blank AS m_txn, prod_blank AS m_prod, q_blank AS m_q, p_blank AS m_p,
     (NOT q_blank AND NOT q_ok) OR (NOT p_blank AND NOT p_ok) OR (NOT d_blank AND NOT d_ok)
       OR (NOT lt_blank AND NOT lt_ok) AS f_number,
-    q_ok AND btrim(quantity)::int <= 0 AS f_quantity,
-    p_ok AND btrim(unit_price)::numeric < 0 AS f_price,
-    d_ok AND btrim(discount_percentage)::numeric NOT BETWEEN 0 AND 100 AS f_discount,
+    q_ok AND quantity <= 0 AS f_quantity,
+    p_ok AND unit_price < 0 AS f_price,
+    d_ok AND discount_percentage NOT BETWEEN 0 AND 100 AS f_discount,
     -- References may point at rows loaded by earlier runs (daily increments);
     -- the production probe runs only for the few rows not found in staging.
     NOT txn_blank AND txn.id IS NULL AND NOT EXISTS (
@@ -56,10 +38,9 @@ flags AS MATERIALIZED (
       SELECT 1 FROM production.products pp WHERE pp.product_id = s.prod) AS f_orphan_prod,
     -- Within a cent of the formula (a rounded amount is at most half a cent off).
     q_ok AND p_ok AND lt_ok AND (d_blank OR d_ok)
-      AND abs(btrim(line_total)::numeric - btrim(quantity)::int * btrim(unit_price)::numeric
-        * (100 - CASE WHEN d_ok THEN btrim(discount_percentage)::numeric ELSE 0 END) / 100)
-        > 0.01 AS f_line
-  FROM s
+      AND abs(line_total - quantity * unit_price * (100 - coalesce(discount_percentage, 0))
+        / 100) > 0.01 AS f_line
+  FROM work.items s
   LEFT JOIN txn ON txn.id = s.txn
   LEFT JOIN prod ON prod.id = s.prod
 ),

@@ -1,32 +1,17 @@
 -- Quality checks over staging.transactions in one pass (see customers.sql),
 -- including the checks that need customers (orphans, order before
 -- registration) and items (no items, total_amount vs the sum of the items).
-WITH s AS MATERIALIZED (
-  -- Each value is tested once (see transaction_items.sql).
-  SELECT btrim(transaction_id) AS id, source_row, btrim(customer_id) AS cust_id,
-    transaction_id, customer_id, transaction_date, transaction_time, payment_method,
-    shipping_address, total_amount,
-    util.blank(transaction_id) AS id_blank,
-    util.blank(customer_id) AS cust_blank,
-    util.blank(transaction_date) AS date_blank,
-    util.blank(transaction_time) AS time_blank,
-    util.blank(total_amount) AS total_blank,
-    util.blank(payment_method) AS pay_blank,
-    util.is_date(transaction_date) AS date_ok,
-    util.is_time(transaction_time) AS time_ok,
-    util.is_num(total_amount) AS total_ok,
-    util.payment_key(payment_method) AS pay_key
-  FROM staging.transactions
-),
-dup_ids AS (SELECT id FROM s GROUP BY id HAVING count(*) > 1),
-ranked AS MATERIALIZED (
+-- Values come parsed from work.transactions and work.items (sql/work/typed.sql).
+WITH ranked AS MATERIALIZED (
+  -- Only the rows of repeated ids are ranked (see transaction_items.sql).
   SELECT s.source_row, s.id,
     row_number() OVER (PARTITION BY s.id ORDER BY s.source_row) AS rn_id,
     row_number() OVER (
-      PARTITION BY s.transaction_id, s.customer_id, s.transaction_date, s.transaction_time,
-        s.payment_method, s.shipping_address, s.total_amount
+      PARTITION BY r.transaction_id, r.customer_id, r.transaction_date, r.transaction_time,
+        r.payment_method, r.shipping_address, r.total_amount
       ORDER BY s.source_row) AS rn_exact
-  FROM s JOIN dup_ids USING (id)
+  FROM work.transactions s JOIN work.transaction_dups USING (id)
+  JOIN staging.transactions r USING (source_row)
 ),
 cust AS (
   -- First row of each customer id.
@@ -39,15 +24,17 @@ cust AS (
 item AS (
   -- Items deduplicated (identical id and amount count once), summed per
   -- transaction; a transaction's sum is known only if every line total parses.
-  SELECT transaction_id,
-    sum(CASE WHEN ok THEN btrim(line_total)::numeric END) AS total,
-    bool_and(ok) AS all_parse
+  -- Only repeated ids need the DISTINCT.
+  SELECT txn AS transaction_id, sum(line_total) AS total, bool_and(lt_ok) AS all_parse
   FROM (
-    SELECT DISTINCT btrim(item_id) AS item_id, btrim(transaction_id) AS transaction_id,
-      line_total, util.is_num(line_total) AS ok
-    FROM staging.transaction_items
-    WHERE NOT util.blank(item_id)
-  ) d
+    SELECT i.txn, i.line_total, i.lt_ok FROM work.items i
+    WHERE NOT i.id_blank AND NOT EXISTS (SELECT 1 FROM work.item_dups d WHERE d.id = i.id)
+    UNION ALL
+    SELECT txn, line_total, lt_ok FROM (
+      SELECT DISTINCT i.id, i.txn, i.line_total, i.lt_ok
+      FROM work.items i JOIN work.item_dups USING (id)
+    ) d
+  ) u
   GROUP BY 1
 ),
 flags AS MATERIALIZED (
@@ -62,21 +49,20 @@ flags AS MATERIALIZED (
     NOT date_blank AND NOT date_ok AS f_date,
     NOT time_blank AND NOT time_ok AS f_time,
     NOT total_blank AND NOT total_ok AS f_number,
-    date_ok AND btrim(transaction_date)::date > current_date AS f_future,
-    NOT pay_blank AND m.key IS NULL AS f_payment,
+    date_ok AND transaction_date > current_date AS f_future,
+    NOT pay_blank AND payment_name IS NULL AS f_payment,
     NOT cust_blank AND cust.customer_id IS NULL AND pc.customer_id IS NULL AS f_orphan,
     item.transaction_id IS NULL AS no_items,
     item.transaction_id IS NOT NULL AND item.all_parse AND total_ok AS has_total,
     item.transaction_id IS NOT NULL AND item.all_parse AND total_ok
-      AND abs(btrim(total_amount)::numeric - item.total) > 0.01 AS total_off,
+      AND abs(total_amount - item.total) > 0.01 AS total_off,
     date_ok AND coalesce(cust.reg, pc.registration_date) IS NOT NULL AS has_reg,
-    date_ok AND btrim(transaction_date)::date < coalesce(cust.reg, pc.registration_date)
+    date_ok AND transaction_date < coalesce(cust.reg, pc.registration_date)
       AS before_reg
-  FROM s
-  LEFT JOIN util.payment_methods m ON m.key = s.pay_key
-  LEFT JOIN cust ON cust.customer_id = s.cust_id
+  FROM work.transactions s
+  LEFT JOIN cust ON cust.customer_id = s.cust
   -- A daily increment's orders reference customers loaded on earlier days.
-  LEFT JOIN production.customers pc ON cust.customer_id IS NULL AND pc.customer_id = s.cust_id
+  LEFT JOIN production.customers pc ON cust.customer_id IS NULL AND pc.customer_id = s.cust
   LEFT JOIN item ON item.transaction_id = s.id
 ),
 h AS (
