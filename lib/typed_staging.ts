@@ -9,7 +9,7 @@
  */
 import type { Db } from "./db.ts";
 import { log } from "./log.ts";
-import { namedStatements } from "./sql_named.ts";
+import { namedStatements, runNamed } from "./sql_named.ts";
 import typedSql from "../sql/work/typed.sql" with { type: "text" };
 
 const STATEMENTS = namedStatements(typedSql);
@@ -39,30 +39,48 @@ export async function setupTypedStaging(db: Db): Promise<void> {
   await db.query(STATEMENTS.get("builds")!);
 }
 
-/** Whether the work tables of `source` were built from the current staging load. */
-async function isCurrent(db: Db, source: Source): Promise<boolean> {
+/** The staging load a build comes from: its row count and load time. */
+type Load = {
+  n: string;
+  at: string | null;
+};
+
+/**
+ * The current staging load of `source`, and whether its work tables were
+ * built from it (one scan of staging, reused by the build's registration).
+ */
+async function currentLoad(
+  db: Db,
+  source: Source,
+): Promise<Load & { current: boolean }> {
   const exists = BUILDS[source].tables.map((t) =>
     `to_regclass('${t}') IS NOT NULL`
   ).join(" AND ");
-  const [row] = await db.query<{ current: boolean }>(
+  const [row] = await db.query<Load & { current: boolean }>(
     `WITH s AS (SELECT count(*) AS n, max(loaded_at) AS at FROM staging.${source})
-     SELECT ${exists} AND EXISTS (
-       SELECT 1 FROM work.builds b, s
+     SELECT s.n::text AS n, s.at::text AS at, ${exists} AND EXISTS (
+       SELECT 1 FROM work.builds b
        WHERE b.table_name = '${source}' AND b.staging_rows = s.n
-         AND b.staging_loaded_at IS NOT DISTINCT FROM s.at) AS current`,
+         AND b.staging_loaded_at IS NOT DISTINCT FROM s.at) AS current
+     FROM s`,
   );
-  return row.current;
+  return row;
 }
 
-async function build(db: Db, source: Source): Promise<void> {
-  for (const step of BUILDS[source].steps) {
-    await db.query(STATEMENTS.get(step)!);
-  }
+async function build(db: Db, source: Source, load: Load): Promise<void> {
+  await runNamed(
+    db,
+    new Map(BUILDS[source].steps.map((s) => [s, STATEMENTS.get(s)!])),
+    log("typed"),
+  );
+  // Passed as text: a timestamptz parameter would go through a JavaScript
+  // Date on the server and lose its microseconds.
   await db.query(
     `INSERT INTO work.builds (table_name, staging_loaded_at, staging_rows)
-     SELECT '${source}', max(loaded_at), count(*) FROM staging.${source}
+     VALUES ($1, $2::text::timestamptz, $3::text::bigint)
      ON CONFLICT (table_name) DO UPDATE SET staging_loaded_at = EXCLUDED.staging_loaded_at,
        staging_rows = EXCLUDED.staging_rows, built_at = now()`,
+    [source, load.at, load.n],
   );
 }
 
@@ -76,26 +94,18 @@ export async function ensureTypedStaging(
   db: Db,
   options: { concurrent?: boolean } = {},
 ): Promise<Source[]> {
-  const logger = log("typed");
   await setupTypedStaging(db);
-  const stale: Source[] = [];
+  const stale: Array<[Source, Load]> = [];
   for (const source of Object.keys(BUILDS) as Source[]) {
-    if (!(await isCurrent(db, source))) stale.push(source);
+    const load = await currentLoad(db, source);
+    if (!load.current) stale.push([source, load]);
   }
-  const one = async (target: Db, source: Source) => {
-    const t0 = performance.now();
-    await build(target, source);
-    logger.debug("typed {source} in {ms} ms", {
-      source,
-      ms: Math.round(performance.now() - t0),
-    });
-  };
   if (options.concurrent && db.kind === "server") {
     await Promise.all(
-      stale.map((s) => db.transaction((tx) => one(tx, s))),
+      stale.map(([s, load]) => db.transaction((tx) => build(tx, s, load))),
     );
   } else {
-    for (const s of stale) await one(db, s);
+    for (const [s, load] of stale) await build(db, s, load);
   }
-  return stale;
+  return stale.map(([s]) => s);
 }
