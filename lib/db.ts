@@ -64,6 +64,7 @@ export async function openDb(config: Config): Promise<Db> {
       work_mem: config.server.workMem,
       maintenance_work_mem: config.server.maintenanceWorkMem,
       temp_buffers: config.server.tempBuffers,
+      jit: config.server.jit ? "on" : "off",
     });
   }
   const { openEmbeddedDb } = await import("./db_embedded.ts");

@@ -13,9 +13,17 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT v IS NULL OR btrim(v) = '' $$;
 -- lengths are checked separately so a cast can never overflow.
 
 -- An integer that fits int4 (optional sign, surrounding spaces allowed).
+-- Up to 9 digits always fit; 10 digits (or a sign and 10) are compared with
+-- the bounds, so 9999999999 does not parse instead of failing the cast. CASE
+-- fixes the order: the bound is only computed once the shape is right.
 CREATE OR REPLACE FUNCTION util.is_int(v text) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT v ~ '^ *[-+]?[0-9]+ *$' AND length(btrim(v)) <= 10
+  SELECT CASE
+    WHEN NOT v ~ '^ *[-+]?[0-9]+ *$' THEN false
+    WHEN length(btrim(v)) <= 9 THEN true
+    WHEN length(btrim(v)) > 11 THEN false
+    ELSE btrim(v)::bigint BETWEEN -2147483648 AND 2147483647
+  END
 $$;
 
 -- A plain decimal number with at most 10 integer digits: 62, 62.0, -3.5.

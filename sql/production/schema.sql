@@ -1,8 +1,13 @@
 -- Production: typed, cleansed, constrained. Idempotent.
+--
+-- Ids compare in byte order (COLLATE "C"): they are codes, not words, and a
+-- linguistic collation makes every sort of them (index builds, foreign-key
+-- checks, merge joins) call the C library's strcoll: the three index builds
+-- of a first load at scale 100 took 9 s instead of 6.
 CREATE SCHEMA IF NOT EXISTS production;
 
 CREATE TABLE IF NOT EXISTS production.customers (
-  customer_id text PRIMARY KEY CHECK (customer_id <> ''),
+  customer_id text COLLATE "C" PRIMARY KEY CHECK (customer_id <> ''),
   first_name text,
   last_name text,
   email text,
@@ -23,7 +28,7 @@ CREATE TABLE IF NOT EXISTS production.customers (
 );
 
 CREATE TABLE IF NOT EXISTS production.products (
-  product_id text PRIMARY KEY CHECK (product_id <> ''),
+  product_id text COLLATE "C" PRIMARY KEY CHECK (product_id <> ''),
   product_name text,
   category text,
   sub_category text,
@@ -40,8 +45,8 @@ CREATE TABLE IF NOT EXISTS production.products (
 );
 
 CREATE TABLE IF NOT EXISTS production.transactions (
-  transaction_id text PRIMARY KEY CHECK (transaction_id <> ''),
-  customer_id text NOT NULL REFERENCES production.customers (customer_id),
+  transaction_id text COLLATE "C" PRIMARY KEY CHECK (transaction_id <> ''),
+  customer_id text COLLATE "C" NOT NULL REFERENCES production.customers (customer_id),
   transaction_date date NOT NULL,
   transaction_time time,
   payment_method text,
@@ -58,9 +63,9 @@ CREATE INDEX IF NOT EXISTS transactions_customer_idx ON production.transactions 
 CREATE INDEX IF NOT EXISTS transactions_date_idx ON production.transactions (transaction_date);
 
 CREATE TABLE IF NOT EXISTS production.transaction_items (
-  item_id text PRIMARY KEY CHECK (item_id <> ''),
-  transaction_id text NOT NULL REFERENCES production.transactions (transaction_id),
-  product_id text NOT NULL REFERENCES production.products (product_id),
+  item_id text COLLATE "C" PRIMARY KEY CHECK (item_id <> ''),
+  transaction_id text COLLATE "C" NOT NULL REFERENCES production.transactions (transaction_id),
+  product_id text COLLATE "C" NOT NULL REFERENCES production.products (product_id),
   quantity integer NOT NULL CHECK (quantity > 0),
   unit_price numeric(12,2) NOT NULL CHECK (unit_price >= 0),
   discount_percentage numeric(5,2) NOT NULL DEFAULT 0
@@ -98,3 +103,25 @@ ALTER TABLE production.customers ADD COLUMN IF NOT EXISTS business_date date;
 ALTER TABLE production.products ADD COLUMN IF NOT EXISTS business_date date;
 -- Rejects of a day's increment are replaced when the day is re-run.
 ALTER TABLE production.rejected_records ADD COLUMN IF NOT EXISTS business_date date;
+
+-- Databases created before ids were declared COLLATE "C": the columns are
+-- altered in place (indexes and foreign keys are rebuilt, rows are not
+-- rewritten). Does nothing once they are.
+DO $$
+DECLARE
+  r record;
+BEGIN
+  FOR r IN
+    SELECT a.attrelid::regclass AS tbl, a.attname
+    FROM pg_attribute a
+    JOIN (VALUES ('production.customers', 'customer_id'), ('production.products', 'product_id'),
+        ('production.transactions', 'transaction_id'), ('production.transactions', 'customer_id'),
+        ('production.transaction_items', 'item_id'),
+        ('production.transaction_items', 'transaction_id'),
+        ('production.transaction_items', 'product_id')) v (tbl, col)
+      ON a.attrelid = v.tbl::regclass AND a.attname = v.col
+    WHERE a.attcollation <> 'pg_catalog."C"'::regcollation
+  LOOP
+    EXECUTE format('ALTER TABLE %s ALTER COLUMN %I TYPE text COLLATE "C"', r.tbl, r.attname);
+  END LOOP;
+END $$;

@@ -157,6 +157,10 @@ base AS (
         THEN 'unparseable_stock_quantity' END,
       CASE WHEN util.is_num(price) AND btrim(price)::numeric < 0 THEN 'negative_price' END,
       CASE WHEN util.is_num(cost) AND btrim(cost)::numeric < 0 THEN 'negative_cost' END,
+      -- Parses, but does not fit numeric(12,2): rejected, not a failed load.
+      CASE WHEN util.is_num(price) AND abs(round(btrim(price)::numeric, 2)) >= 1e10
+          OR util.is_num(cost) AND abs(round(btrim(cost)::numeric, 2)) >= 1e10
+        THEN 'amount_out_of_range' END,
       CASE WHEN util.is_int(stock_quantity) AND btrim(stock_quantity)::int < 0
         THEN 'negative_stock_quantity' END
     ], NULL) AS reasons
@@ -220,11 +224,11 @@ SELECT count(*)::int AS deactivated FROM d;
 -- rows whose id repeats. Values come parsed from work.transactions
 -- (sql/work/typed.sql, built by lib/typed_staging.ts before this runs).
 CREATE TEMP TABLE v_transactions ON COMMIT DROP AS
-SELECT source_row, source_file, transaction_id, customer_id, transaction_date,
+SELECT staging_ctid, source_row, source_file, transaction_id, customer_id, transaction_date,
   transaction_time, payment_method, shipping_address, stated_total_amount,
   CASE WHEN cardinality(reasons) = 0 THEN 'accepted' ELSE 'rejected' END AS status, reasons
 FROM (
-  SELECT w.source_row, w.source_file, coalesce(w.id, '') AS transaction_id,
+  SELECT w.staging_ctid, w.source_row, w.source_file, coalesce(w.id, '') AS transaction_id,
     w.cust AS customer_id, w.transaction_date, w.transaction_time,
     coalesce(w.payment_name, w.payment_raw) AS payment_method, w.shipping_address,
     round(w.total_amount, 2) AS stated_total_amount,
@@ -264,7 +268,9 @@ r AS (
         s.payment_method, s.shipping_address, s.total_amount
       ORDER BY v.source_row) AS rn_exact
   FROM v_transactions v JOIN dup USING (transaction_id)
-  JOIN staging.transactions s USING (source_row)
+  -- By address (sql/work/typed.sql): a few probes instead of a scan of staging.
+  CROSS JOIN LATERAL (SELECT * FROM staging.transactions s
+    WHERE s.ctid = v.staging_ctid AND s.source_row = v.source_row OFFSET 0) s
 ),
 w AS (
   SELECT r.*, min(source_row) FILTER (WHERE rn_exact = 1 AND cardinality(reasons) = 0)
@@ -303,8 +309,8 @@ ANALYZE k_transactions, k_products;
 
 -- name: validate_items
 CREATE TEMP TABLE v_items ON COMMIT DROP AS
-SELECT source_row, source_file, item_id, transaction_id, product_id, quantity, unit_price,
-  discount_percentage, stated_line_total,
+SELECT staging_ctid, source_row, source_file, item_id, transaction_id, product_id, quantity,
+  unit_price, discount_percentage, stated_line_total,
   -- Keep the stated amount when it is within a cent of the formula.
   CASE WHEN stated_line_total IS NOT NULL AND abs(stated_line_total - computed) <= 0.01
     THEN stated_line_total ELSE computed END AS line_total,
@@ -316,6 +322,10 @@ FROM (
     CASE WHEN item_id <> '' AND NOT txn_blank AND NOT prod_blank AND q_ok AND p_ok
       AND (d_blank OR d_ok) AND (lt_blank OR lt_ok) AND quantity > 0 AND unit_price >= 0
       AND discount_percentage BETWEEN 0 AND 100 AND txn_known AND prod_known
+      -- Fits numeric(12,2) and numeric(14,2): a quantity under 100 times a
+      -- price under 1e10 always does, so the product is only formed for the rest.
+      AND unit_price < 1e10 AND (quantity < 100
+        OR abs(round(quantity * unit_price * (100 - discount_percentage) / 100, 2)) < 1e12)
     THEN '{}'::text[] ELSE array_remove(ARRAY[
       CASE WHEN item_id = '' THEN 'missing_item_id' END,
       CASE WHEN txn_blank THEN 'missing_transaction_id' END,
@@ -329,6 +339,11 @@ FROM (
       CASE WHEN quantity <= 0 THEN 'non_positive_quantity' END,
       CASE WHEN unit_price < 0 THEN 'negative_unit_price' END,
       CASE WHEN discount_percentage NOT BETWEEN 0 AND 100 THEN 'discount_out_of_range' END,
+      -- Parses, but does not fit numeric(12,2) / numeric(14,2) (a stated line
+      -- total has at most 11 digits and always fits).
+      CASE WHEN abs(unit_price) >= 1e10
+          OR abs(round(quantity * unit_price * (100 - discount_percentage) / 100, 2)) >= 1e12
+        THEN 'amount_out_of_range' END,
       CASE WHEN NOT txn_blank AND NOT txn_known THEN
         CASE WHEN txn_staged THEN 'transaction_rejected' ELSE 'orphan_transaction' END
       END,
@@ -337,7 +352,7 @@ FROM (
       END
     ], NULL) END AS reasons
   FROM (
-    SELECT w.source_row, w.source_file, coalesce(w.id, '') AS item_id,
+    SELECT w.staging_ctid, w.source_row, w.source_file, coalesce(w.id, '') AS item_id,
       w.txn AS transaction_id, w.prod AS product_id,
       w.txn_blank, w.prod_blank, w.q_blank, w.p_blank, w.d_blank, w.lt_blank,
       w.q_ok, w.p_ok, w.d_ok, w.lt_ok, w.quantity,
@@ -368,7 +383,8 @@ r AS (
         s.discount_percentage, s.line_total
       ORDER BY v.source_row) AS rn_exact
   FROM v_items v JOIN dup USING (item_id)
-  JOIN staging.transaction_items s USING (source_row)
+  CROSS JOIN LATERAL (SELECT * FROM staging.transaction_items s
+    WHERE s.ctid = v.staging_ctid AND s.source_row = v.source_row OFFSET 0) s
 ),
 w AS (
   SELECT r.*, min(source_row) FILTER (WHERE rn_exact = 1 AND cardinality(reasons) = 0)
@@ -502,12 +518,18 @@ WITH rejects AS (
   UNION ALL
   SELECT 'transactions', v.transaction_id, v.source_file, v.source_row, v.reasons,
     to_jsonb(s) - 'loaded_at'
-  FROM v_transactions v JOIN staging.transactions s USING (source_row)
+  FROM v_transactions v
+  -- The big tables' raw rows by address (sql/work/typed.sql), not by a scan.
+  CROSS JOIN LATERAL (SELECT * FROM staging.transactions s
+    WHERE s.ctid = v.staging_ctid AND s.source_row = v.source_row OFFSET 0) s
   WHERE v.status = 'rejected'
   UNION ALL
   SELECT 'transaction_items', v.item_id, v.source_file, v.source_row, v.reasons,
     to_jsonb(s) - 'loaded_at'
-  FROM v_items v JOIN staging.transaction_items s USING (source_row) WHERE v.status = 'rejected'
+  FROM v_items v
+  CROSS JOIN LATERAL (SELECT * FROM staging.transaction_items s
+    WHERE s.ctid = v.staging_ctid AND s.source_row = v.source_row OFFSET 0) s
+  WHERE v.status = 'rejected'
 )
 INSERT INTO production.rejected_records
   (run_id, staging_loaded_at, table_name, record_id, source_file, source_row, reasons, raw,

@@ -11,7 +11,8 @@ WITH ranked AS MATERIALIZED (
         r.payment_method, r.shipping_address, r.total_amount
       ORDER BY s.source_row) AS rn_exact
   FROM work.transactions s JOIN work.transaction_dups USING (id)
-  JOIN staging.transactions r USING (source_row)
+  CROSS JOIN LATERAL (SELECT * FROM staging.transactions r
+    WHERE r.ctid = s.staging_ctid AND r.source_row = s.source_row OFFSET 0) r
 ),
 cust AS (
   -- First row of each customer id.
@@ -37,7 +38,7 @@ item AS (
   ) u
   GROUP BY 1
 ),
-flags AS MATERIALIZED (
+flags AS NOT MATERIALIZED (
   SELECT s.id, s.source_row,
     NOT id_blank AS in_id,
     NOT id_blank AND NOT EXISTS (SELECT 1 FROM ranked r WHERE r.source_row = s.source_row AND r.rn_id > 1)
@@ -64,6 +65,10 @@ flags AS MATERIALIZED (
   -- A daily increment's orders reference customers loaded on earlier days.
   LEFT JOIN production.customers pc ON cust.customer_id IS NULL AND pc.customer_id = s.cust
   LEFT JOIN item ON item.transaction_id = s.id
+  -- Fence: each flag is computed once per row and streamed into the
+  -- counts (materialized, the CTE stored millions of rows first; inlined
+  -- without a fence, the production probes ran once per reference).
+  OFFSET 0
 ),
 h AS (
   SELECT flags.*,
