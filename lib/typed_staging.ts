@@ -18,10 +18,9 @@ const STATEMENTS = namedStatements(typedSql);
 /** Where a build's SELECT takes its range of staging blocks. */
 const RANGE = "true /* block range */";
 
-/** Staging table -> its work table and the statements around the build. */
+/** Staging table -> its work tables (the parsed one first) and the statements around the build. */
 const BUILDS = {
   transaction_items: {
-    table: "work.items",
     tables: ["work.items", "work.item_dups"],
     select: "items",
     drop: "drop_items",
@@ -30,7 +29,6 @@ const BUILDS = {
     parts: 2,
   },
   transactions: {
-    table: "work.transactions",
     tables: ["work.transactions", "work.transaction_dups"],
     select: "transactions",
     drop: "drop_transactions",
@@ -102,7 +100,7 @@ async function create(db: Db, source: Source): Promise<void> {
   const b = BUILDS[source];
   await db.query(STATEMENTS.get(b.drop)!);
   await db.query(
-    `CREATE UNLOGGED TABLE ${b.table} AS ${
+    `CREATE UNLOGGED TABLE ${b.tables[0]} AS ${
       STATEMENTS.get(b.select)!.replace(RANGE, "true")
     } WITH NO DATA`,
   );
@@ -112,7 +110,9 @@ async function create(db: Db, source: Source): Promise<void> {
 function fill(db: Db, source: Source, range: string): Promise<unknown> {
   const b = BUILDS[source];
   return db.query(
-    `INSERT INTO ${b.table} ${STATEMENTS.get(b.select)!.replace(RANGE, range)}`,
+    `INSERT INTO ${b.tables[0]} ${
+      STATEMENTS.get(b.select)!.replace(RANGE, range)
+    }`,
   );
 }
 
