@@ -317,15 +317,13 @@ SELECT staging_ctid, source_row, source_file, item_id, transaction_id, product_i
   stated_line_total IS NOT NULL AND abs(stated_line_total - computed) > 0.01 AS corrected,
   CASE WHEN cardinality(reasons) = 0 THEN 'accepted' ELSE 'rejected' END AS status, reasons
 FROM (
-  SELECT t.*, round(quantity * unit_price * (100 - discount_percentage) / 100, 2) AS computed,
+  SELECT c.*,
     -- Most rows are clean: one test instead of building an array per row.
     CASE WHEN item_id <> '' AND NOT txn_blank AND NOT prod_blank AND q_ok AND p_ok
       AND (d_blank OR d_ok) AND (lt_blank OR lt_ok) AND quantity > 0 AND unit_price >= 0
       AND discount_percentage BETWEEN 0 AND 100 AND txn_known AND prod_known
-      -- Fits numeric(12,2) and numeric(14,2): a quantity under 100 times a
-      -- price under 1e10 always does, so the product is only formed for the rest.
-      AND unit_price < 1e10 AND (quantity < 100
-        OR abs(round(quantity * unit_price * (100 - discount_percentage) / 100, 2)) < 1e12)
+      -- Fits numeric(12,2) and numeric(14,2).
+      AND unit_price < 1e10 AND abs(computed) < 1e12
     THEN '{}'::text[] ELSE array_remove(ARRAY[
       CASE WHEN item_id = '' THEN 'missing_item_id' END,
       CASE WHEN txn_blank THEN 'missing_transaction_id' END,
@@ -341,9 +339,7 @@ FROM (
       CASE WHEN discount_percentage NOT BETWEEN 0 AND 100 THEN 'discount_out_of_range' END,
       -- Parses, but does not fit numeric(12,2) / numeric(14,2) (a stated line
       -- total has at most 11 digits and always fits).
-      CASE WHEN abs(unit_price) >= 1e10
-          OR abs(round(quantity * unit_price * (100 - discount_percentage) / 100, 2)) >= 1e12
-        THEN 'amount_out_of_range' END,
+      CASE WHEN abs(unit_price) >= 1e10 OR abs(computed) >= 1e12 THEN 'amount_out_of_range' END,
       CASE WHEN NOT txn_blank AND NOT txn_known THEN
         CASE WHEN txn_staged THEN 'transaction_rejected' ELSE 'orphan_transaction' END
       END,
@@ -352,22 +348,27 @@ FROM (
       END
     ], NULL) END AS reasons
   FROM (
-    SELECT w.staging_ctid, w.source_row, w.source_file, coalesce(w.id, '') AS item_id,
-      w.txn AS transaction_id, w.prod AS product_id,
-      w.txn_blank, w.prod_blank, w.q_blank, w.p_blank, w.d_blank, w.lt_blank,
-      w.q_ok, w.p_ok, w.d_ok, w.lt_ok, w.quantity,
-      round(w.unit_price, 2) AS unit_price,
-      CASE WHEN w.d_blank THEN 0 ELSE w.discount_percentage END AS discount_percentage,
-      round(w.line_total, 2) AS stated_line_total,
-      coalesce(kt.known, false) AS txn_known,
-      coalesce(kt.staged, false) AS txn_staged,
-      coalesce(kp.known, false) AS prod_known,
-      coalesce(kp.staged, false) AS prod_staged
-    FROM work.items w
-    LEFT JOIN k_transactions kt ON kt.transaction_id = w.txn
-    LEFT JOIN k_products kp ON kp.product_id = w.prod
+    -- The formula once per row, for the checks above and the amounts below.
+    SELECT t.*, round(quantity * unit_price * (100 - discount_percentage) / 100, 2) AS computed
+    FROM (
+      SELECT w.staging_ctid, w.source_row, w.source_file, coalesce(w.id, '') AS item_id,
+        w.txn AS transaction_id, w.prod AS product_id,
+        w.txn_blank, w.prod_blank, w.q_blank, w.p_blank, w.d_blank, w.lt_blank,
+        w.q_ok, w.p_ok, w.d_ok, w.lt_ok, w.quantity,
+        round(w.unit_price, 2) AS unit_price,
+        CASE WHEN w.d_blank THEN 0 ELSE w.discount_percentage END AS discount_percentage,
+        round(w.line_total, 2) AS stated_line_total,
+        coalesce(kt.known, false) AS txn_known,
+        coalesce(kt.staged, false) AS txn_staged,
+        coalesce(kp.known, false) AS prod_known,
+        coalesce(kp.staged, false) AS prod_staged
+      FROM work.items w
+      LEFT JOIN k_transactions kt ON kt.transaction_id = w.txn
+      LEFT JOIN k_products kp ON kp.product_id = w.prod
+      OFFSET 0
+    ) t
     OFFSET 0
-  ) t
+  ) c
   OFFSET 0
 ) x;
 
