@@ -11,6 +11,12 @@ import { describeError, PipelineError } from "./errors.ts";
 import { log, setupLogging, shutdownLogging } from "./log.ts";
 import { type Db, openDb } from "./db.ts";
 import { maskSecrets } from "./mask.ts";
+import {
+  installInterruptHandlers,
+  InterruptedError,
+  interruption,
+} from "./interrupt.ts";
+import { withPipelineLock } from "./lock.ts";
 
 /** One command-line flag. */
 export interface Flag {
@@ -32,6 +38,12 @@ export interface Command {
   /** Extra help text after the flags. */
   details?: string;
   flags: Flag[];
+  /**
+   * The command writes the database or the data directory: it runs under the
+   * pipeline lock (`DATA_DIR/pipeline.lock`, plus the advisory lock on a
+   * server), so no two writers ever overlap.
+   */
+  writes?: boolean;
 }
 
 /** Flags every command understands. */
@@ -75,6 +87,14 @@ export const GLOBAL_FLAGS: Flag[] = [
     arg: "LEVEL",
     help: "console log level: debug, info, warning, error",
     defaultText: "info",
+  },
+  {
+    name: "wait",
+    type: "number",
+    arg: "SECONDS",
+    help:
+      "when another run holds the lock, wait this long for it instead of exiting 1",
+    defaultText: "0",
   },
   { name: "help", type: "boolean", help: "show this help" },
 ];
@@ -175,15 +195,43 @@ export async function runCommand(
       configFile: values.config as string | undefined,
     });
     await setupLogging({ logDir: config.logDir, level: config.logLevel });
+    installInterruptHandlers();
     const ctx: CommandContext = {
       config,
       values,
       positionals,
       db: async () => db ??= await openDb(config),
     };
-    const code = await body(ctx);
+    const wait = values.wait as number | undefined;
+    if (wait !== undefined && (!(wait >= 0) || wait > 86_400)) {
+      throw new PipelineError(
+        "USAGE",
+        `--wait must be a number of seconds from 0 to 86400: got ${wait}`,
+      );
+    }
+    const code = cmd.writes
+      ? await withPipelineLock(config, cmd.name, () => body(ctx), {
+        waitMs: (wait ?? 0) * 1000,
+      })
+      : await body(ctx);
+    const stopped = interruption();
+    if (stopped) {
+      console.error(`${cmd.name}: ${stopped.message}`);
+      return stopped.exitCode;
+    }
     return code ?? 0;
   } catch (err) {
+    const stopped = err instanceof InterruptedError ? err : interruption();
+    if (stopped) {
+      try {
+        log("cli").warn("{command}: {message}", {
+          command: cmd.name,
+          message: stopped.message,
+        });
+      } catch { /* logging not set up yet */ }
+      console.error(`${cmd.name}: ${stopped.message}`);
+      return stopped.exitCode;
+    }
     const message = formatFailure(err);
     try {
       log("failure").error("{command}: {message}", {

@@ -9,6 +9,7 @@
 import { z } from "zod";
 import { PipelineError } from "./errors.ts";
 import { readEnv } from "./env.ts";
+import { normalizeDatabaseUrl } from "./db_url.ts";
 
 const isoDate = z.string().regex(
   /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/,
@@ -88,7 +89,8 @@ export const ConfigSchema = z.object({
   }).prefault({}),
   pipeline: z.object({
     retry: z.object({
-      maxAttempts: z.number().int().min(1).max(20).default(3),
+      // Five attempts wait 0.5 + 1 + 2 + 4 s: long enough for a server restart.
+      maxAttempts: z.number().int().min(1).max(20).default(5),
       baseDelayMs: z.number().min(0).default(500),
       factor: z.number().min(1).default(2),
       maxDelayMs: z.number().min(0).default(10_000),
@@ -163,6 +165,14 @@ export const ConfigSchema = z.object({
     /** Port of `deno task db:serve` (the embedded database over the wire protocol). */
     servePort: z.number().int().min(1).max(65535).default(5433),
   }).prefault({}),
+  analytics: z.object({
+    /**
+     * Write text cells exactly as stored. Off by default: cells that a
+     * spreadsheet would run as a formula (=, +, -, @, tab, CR) get a leading
+     * `'` (lib/csv_safe.ts).
+     */
+    rawText: z.boolean().default(false),
+  }).prefault({}),
   ingest: z.object({
     /** Bytes per COPY chunk on the embedded database (it copies from memory). */
     chunkBytes: z.number().int().min(64 * 1024).default(16 * 1024 * 1024),
@@ -230,7 +240,11 @@ export async function loadConfig(
       `Invalid configuration: ${lines.join("; ")}`,
     );
   }
-  return parsed.data;
+  const config = parsed.data;
+  if (config.databaseUrl) {
+    config.databaseUrl = normalizeDatabaseUrl(config.databaseUrl);
+  }
+  return config;
 }
 
 /** Flattens a nested object into dotted paths (`{a:{b:1}}` -> `{"a.b":1}`). */

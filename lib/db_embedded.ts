@@ -8,8 +8,61 @@
 import { PGlite, type Transaction } from "@electric-sql/pglite";
 import type { CopyFromOptions, Db, Row } from "./db.ts";
 import { PipelineError } from "./errors.ts";
+import { throwIfInterrupted } from "./interrupt.ts";
+import { acquireFileLock, type Lock, LockedError } from "./lock.ts";
 
 type Conn = PGlite | Transaction;
+
+/**
+ * PGlite is one PostgreSQL backend inside one process: a second process that
+ * opens the same directory corrupts it (a lost checkpoint, missing relation
+ * files). So an open takes an exclusive lock on `<dir>.lock`, held until the
+ * close; another process is refused, naming the holder. Opens within one
+ * process share it.
+ */
+const holds = new Map<string, { lock: Lock; count: number }>();
+
+async function holdDirectory(dir: string): Promise<() => Promise<void>> {
+  const path = `${dir}.lock`;
+  let held = holds.get(path);
+  if (!held) {
+    try {
+      held = {
+        lock: await acquireFileLock(path, "embedded database", {
+          reportTakeover: false, // the pipeline lock's message says it already
+        }),
+        count: 0,
+      };
+    } catch (err) {
+      if (err instanceof LockedError) {
+        throw new PipelineError(
+          "LOCKED",
+          `the embedded database ${dir} is open in another process${
+            err.holder
+              ? ` (pid ${err.holder.pid}, since ${err.holder.started_at})`
+              : ""
+          }; it allows one process at a time`,
+          {
+            hint:
+              "wait for that command to finish (deno task monitor waits by itself), or use a PostgreSQL server (DATABASE_URL) for concurrent readers",
+          },
+        );
+      }
+      throw err;
+    }
+    holds.set(path, held);
+  }
+  held.count++;
+  let released = false;
+  return async () => {
+    if (released) return;
+    released = true;
+    if (--held!.count === 0) {
+      holds.delete(path);
+      await held!.lock.release();
+    }
+  };
+}
 
 /** Opens (creating if needed) the embedded database in `dir`. */
 export async function openEmbeddedDb(dir: string): Promise<Db> {
@@ -25,6 +78,7 @@ export async function openEmbeddedDb(dir: string): Promise<Db> {
     }
     throw err;
   }
+  const unhold = await holdDirectory(dir);
   let pg: PGlite;
   try {
     pg = await PGlite.create(dir, {
@@ -35,6 +89,7 @@ export async function openEmbeddedDb(dir: string): Promise<Db> {
       },
     });
   } catch (err) {
+    await unhold();
     if (err instanceof Deno.errors.NotCapable) {
       throw new PipelineError(
         "PERMISSION",
@@ -59,7 +114,13 @@ export async function openEmbeddedDb(dir: string): Promise<Db> {
     }
     throw err;
   }
-  return wrap(pg, `embedded PGlite at ${dir}`, () => pg.close());
+  return wrap(pg, `embedded PGlite at ${dir}`, async () => {
+    try {
+      await pg.close();
+    } finally {
+      await unhold();
+    }
+  });
 }
 
 function wrap(conn: Conn, label: string, close: () => Promise<void>): Db {
@@ -67,9 +128,11 @@ function wrap(conn: Conn, label: string, close: () => Promise<void>): Db {
     kind: "embedded",
     label,
     async exec(text) {
+      throwIfInterrupted();
       await conn.exec(text);
     },
     async query<T extends Row>(text: string, params: unknown[] = []) {
+      throwIfInterrupted();
       const result = await conn.query<T>(text, params);
       return result.rows;
     },
@@ -77,6 +140,7 @@ function wrap(conn: Conn, label: string, close: () => Promise<void>): Db {
       let index = 0;
       let rows = 0;
       for await (const chunk of chunks) {
+        throwIfInterrupted();
         // Only the first chunk carries the header line.
         const opts = index === 0 || !options.header
           ? withOptions
@@ -96,6 +160,7 @@ function wrap(conn: Conn, label: string, close: () => Promise<void>): Db {
       return rows;
     },
     async copyTo(query, withOptions, sink) {
+      throwIfInterrupted();
       const result = await conn.query(
         `COPY (${query}) TO '/dev/blob' WITH (${withOptions})`,
       );
@@ -110,9 +175,12 @@ function wrap(conn: Conn, label: string, close: () => Promise<void>): Db {
     },
     async transaction(fn) {
       if (!("transaction" in conn)) return await fn(db); // already inside one
-      return await (conn as PGlite).transaction((tx) =>
-        fn(wrap(tx, label, () => Promise.resolve()))
-      );
+      throwIfInterrupted();
+      return await (conn as PGlite).transaction(async (tx) => {
+        const value = await fn(wrap(tx, label, () => Promise.resolve()));
+        throwIfInterrupted(); // interrupted: roll back rather than commit
+        return value;
+      });
     },
     close,
   };

@@ -8,6 +8,7 @@ import { once } from "node:events";
 import type { Db, Row } from "./db.ts";
 import { maskSecrets } from "./mask.ts";
 import { PipelineError } from "./errors.ts";
+import { onInterrupt, throwIfInterrupted } from "./interrupt.ts";
 import { log } from "./log.ts";
 
 type Sql = postgres.Sql | postgres.TransactionSql;
@@ -87,6 +88,63 @@ export async function openServerDb(
   );
 }
 
+/** Statements in flight, cancelled when the process is interrupted. */
+const inFlight = new Set<{ cancel(): unknown }>();
+onInterrupt(() => {
+  for (const q of inFlight) q.cancel();
+});
+
+/** Runs one statement, refusing to start after an interruption and cancellable during it. */
+async function run(sql: Sql, text: string, params?: unknown[]) {
+  throwIfInterrupted();
+  const q = sql.unsafe(text, params as postgres.ParameterOrJSON<never>[]);
+  inFlight.add(q);
+  try {
+    return await q;
+  } finally {
+    inFlight.delete(q);
+  }
+}
+
+/**
+ * One connection that lives as long as the process (no recycling: a session
+ * advisory lock must not be dropped by a lifetime timer), for the run's lock.
+ * `onClose` is called whenever the connection is lost; the next query
+ * reconnects.
+ */
+export function openLockConnection(
+  url: string,
+  onClose: () => void,
+): { label: string; query: Db["query"]; close(): Promise<void> } {
+  const sql = postgres(url, {
+    max: 1,
+    connect_timeout: 5,
+    idle_timeout: 0,
+    max_lifetime: null,
+    backoff: (attempt: number) => Math.min(0.1 * 2 ** attempt, 2),
+    keep_alive: 30,
+    prepare: false,
+    debug: false,
+    fetch_types: false,
+    publications: "alltables",
+    connection: { application_name: "ecom-pipeline lock" },
+    ...UNTYPED_OPTIONS,
+    onnotice: () => {},
+    onclose: () => onClose(),
+  });
+  return {
+    label: `PostgreSQL ${maskSecrets(url)}`,
+    async query<T extends Row>(text: string, params: unknown[] = []) {
+      const rows = await sql.unsafe(
+        text,
+        params as postgres.ParameterOrJSON<never>[],
+      );
+      return [...rows] as unknown as T[];
+    },
+    close: () => sql.end({ timeout: 2 }),
+  };
+}
+
 function wrap(
   sql: Sql,
   label: string,
@@ -98,16 +156,14 @@ function wrap(
     kind: "server",
     label,
     async exec(text) {
-      await sql.unsafe(text);
+      await run(sql, text);
     },
     async query<T extends Row>(text: string, params: unknown[] = []) {
-      const rows = await sql.unsafe(
-        text,
-        params as postgres.ParameterOrJSON<never>[],
-      );
+      const rows = await run(sql, text, params);
       return [...rows] as unknown as T[];
     },
     async copyFrom(target, withOptions, chunks, options) {
+      throwIfInterrupted();
       // The completion check below needs the COPY and a follow-up query on
       // the same connection: a transaction guarantees that.
       if (!inTransaction) {
@@ -126,6 +182,7 @@ function wrap(
       done.catch(() => {}); // observed below
       try {
         for await (const chunk of chunks) {
+          throwIfInterrupted(); // CopyFail below rolls the load back
           if (!stream.write(chunk)) {
             await Promise.race([once(stream, "drain"), done]);
           }
@@ -165,6 +222,7 @@ function wrap(
       );
     },
     async copyTo(query, withOptions, sink) {
+      throwIfInterrupted();
       // postgres.js 3.4.9 can leave its socket paused after a COPY TO ends
       // (porsager/postgres#917), hanging the next query on that connection:
       // outside a transaction, each COPY TO gets a connection of its own,
@@ -183,9 +241,14 @@ function wrap(
     },
     async transaction(fn) {
       if (inTransaction) return await fn(db); // already inside one
-      return await (sql as postgres.Sql).begin((tx) =>
-        fn(wrap(tx, label, () => Promise.resolve(), true, dedicated))
-      ) as Awaited<ReturnType<typeof fn>>;
+      throwIfInterrupted();
+      return await (sql as postgres.Sql).begin(async (tx) => {
+        const value = await fn(
+          wrap(tx, label, () => Promise.resolve(), true, dedicated),
+        );
+        throwIfInterrupted(); // interrupted: roll back rather than commit
+        return value;
+      }) as Awaited<ReturnType<typeof fn>>;
     },
     close,
   };

@@ -25,6 +25,8 @@ export const ENV_VARS = [
   "PGSSL",
   "PGAPPNAME",
   "PGTARGETSESSIONATTRS",
+  // The reliability suite's fault points (lib/fault.ts); unset in real use.
+  "ECOM_FAULT_PAUSE",
 ] as const;
 
 /** Returns the variable's value, or `undefined` when unset or not granted. */

@@ -9,22 +9,37 @@
  * @module
  */
 import { ENV_VARS } from "./env.ts";
+import { hostPart, normalizeDatabaseUrl } from "./db_url.ts";
 
-/** Reads granted to every database task (PGlite reads its own files). */
-export const READS = [
-  "data",
-  "logs",
-  "ecom.config.json",
-  "/proc",
-  "node_modules/.deno/@electric-sql+pglite@0.5.16/node_modules/@electric-sql/pglite/dist",
-];
+/**
+ * PGlite's WebAssembly files, which the embedded database reads at start-up:
+ * found in the installed packages rather than written down, so an upgrade of
+ * PGlite needs no edit here.
+ */
+function pgliteDist(): string {
+  try {
+    for (const e of Deno.readDirSync("node_modules/.deno")) {
+      if (e.name.startsWith("@electric-sql+pglite@")) {
+        return `node_modules/.deno/${e.name}/node_modules/@electric-sql/pglite/dist`;
+      }
+    }
+  } catch { /* not installed yet, or not readable here */ }
+  return "node_modules/.deno";
+}
+
+/** Reads granted to every task (PGlite reads its own files). */
+export const READS = ["data", "logs", "ecom.config.json", pgliteDist()];
 
 /** Scripts the launcher may start, and what each needs beyond the basics. */
 export const SCRIPTS: Record<
   string,
-  { alerts?: boolean; cron?: boolean; sys?: boolean }
+  { alerts?: boolean; cron?: boolean; sys?: boolean; listen?: boolean }
 > = {
   "main.ts": { alerts: true, cron: true, sys: true },
+  "stages/generate.ts": {},
+  "stages/cleanup.ts": {},
+  "tasks/db_serve.ts": { listen: true },
+  "tasks/serve_dashboard.ts": { listen: true },
   "stages/ingest.ts": {},
   "stages/quality.ts": {},
   "stages/transform.ts": {},
@@ -38,14 +53,16 @@ export const SCRIPTS: Record<
 
 /** `host:port` of every host in a PostgreSQL URL (multi-host URLs included). */
 export function databaseHosts(url: string): string[] {
-  const m = url.match(/^postgres(?:ql)?:\/\/(?:[^@/]*@)?([^/?#]*)/i);
-  if (!m) return [];
-  return m[1].split(",").filter(Boolean).map((h) => {
-    const bracketed = h.match(/^(\[[^\]]+\])(?::(\d+))?$/);
-    if (bracketed) return `${bracketed[1]}:${bracketed[2] ?? "5432"}`;
-    const [host, port] = h.split(":");
-    return `${host || "localhost"}:${port || "5432"}`;
-  });
+  // The host part starts after the authority's last @, so a password with
+  // an @ never leaks into the permission flag.
+  return hostPart(normalizeDatabaseUrl(url)).split(",").filter(Boolean).map(
+    (h) => {
+      const bracketed = h.match(/^(\[[^\]]+\])(?::(\d+))?$/);
+      if (bracketed) return `${bracketed[1]}:${bracketed[2] ?? "5432"}`;
+      const [host, port] = h.split(":");
+      return `${host || "localhost"}:${port || "5432"}`;
+    },
+  );
 }
 
 /** The host:port of an http(s) URL, for the webhook. */
@@ -61,17 +78,56 @@ export function webhookHost(url: string | undefined): string | undefined {
   }
 }
 
+/** Extra file grants for one run: the directories its configuration names. */
+export interface PathGrants {
+  reads: string[];
+  writes: string[];
+}
+
+/** A path as granted: absolute, with links resolved where it exists. */
+async function grantable(path: string): Promise<string[]> {
+  const absolute = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
+  const real = await Deno.realPath(absolute).catch(() => undefined);
+  return real && real !== absolute ? [absolute, real] : [absolute];
+}
+
+/**
+ * The read and write grants a run needs beyond the defaults, derived from its
+ * resolved configuration the way the network grant is: the data and log
+ * directories (read and write), the config file and the `--input` directory
+ * (read). Links are resolved, so the grant covers what the path really is;
+ * nothing else is granted.
+ */
+export async function pathGrants(
+  config: { dataDir: string; logDir: string },
+  args: string[],
+  configFile?: string,
+): Promise<PathGrants> {
+  const writes = [
+    ...await grantable(config.dataDir),
+    ...await grantable(config.logDir),
+  ];
+  const input = flagValue(args, "input");
+  const reads = [
+    ...writes,
+    ...(configFile ? await grantable(configFile) : []),
+    ...(input ? await grantable(input) : []),
+  ];
+  return { reads, writes };
+}
+
 /** The `deno run` arguments for `script` under this configuration. */
 export function launchArgs(
   script: string,
   args: string[],
   config: { databaseUrl?: string; webhookUrl?: string },
+  grants: PathGrants = { reads: [], writes: [] },
 ): string[] {
   const spec = SCRIPTS[script];
   if (!spec) throw new Error(`launch: unknown script ${script}`);
   // Through the one CLI, the two servers listen locally.
-  const serving = script === "main.ts" &&
-    (args[0] === "db:serve" || args[0] === "dashboard:serve");
+  const serving = spec.listen || script === "main.ts" &&
+      (args[0] === "db:serve" || args[0] === "dashboard:serve");
   const net = [
     ...(serving ? ["127.0.0.1", "0.0.0.0", "localhost"] : []),
     ...(config.databaseUrl ? databaseHosts(config.databaseUrl) : []),
@@ -82,11 +138,13 @@ export function launchArgs(
   return [
     "run",
     ...(spec.cron ? ["--unstable-cron"] : []),
-    `--allow-read=${READS.join(",")}`,
-    "--allow-write=data,logs",
+    `--allow-read=${[...new Set([...READS, ...grants.reads])].join(",")}`,
+    `--allow-write=${
+      [...new Set(["data", "logs", ...grants.writes])].join(",")
+    }`,
     `--allow-env=${ENV_VARS.join(",")}`,
     ...(net.length ? [`--allow-net=${[...new Set(net)].join(",")}`] : []),
-    ...(spec.sys ? ["--allow-sys=hostname"] : []),
+    "--allow-sys=hostname", // the lock file names its holder's host
     script,
     ...args,
   ];

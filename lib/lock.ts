@@ -1,15 +1,26 @@
 /**
- * Mutual exclusion for pipeline runs: a lock file created atomically
- * (exclusive create) that names its holder, plus, on a PostgreSQL server, an
- * advisory lock so that runs from other machines sharing the database are
- * excluded too. A lock file whose process is gone is stale: it is logged and
- * taken over.
+ * Mutual exclusion for everything that writes the database or the data
+ * directory. Two layers:
+ *
+ * - An exclusive `flock` on `DATA_DIR/pipeline.lock` (`Deno.FsFile.lock`).
+ *   The kernel releases it when its process dies, however it dies, so a
+ *   crashed holder never blocks the next run and no liveness guess is needed.
+ *   The file names its holder, for the messages of those who must wait.
+ * - On a PostgreSQL server, a session advisory lock on a dedicated
+ *   connection, so that runs from other machines sharing the database are
+ *   excluded too. When that connection drops (a server restart), the lock is
+ *   taken again on a fresh one; when that fails, the run is stopped: it never
+ *   carries on unlocked.
  *
  * @module
  */
 import type { Config } from "./config.ts";
 import { PipelineError } from "./errors.ts";
+import { interrupt } from "./interrupt.ts";
 import { log } from "./log.ts";
+import { pipelineLockPath } from "./paths.ts";
+
+export { pipelineLockPath };
 
 /** What a lock file holds. */
 export interface LockInfo {
@@ -25,23 +36,32 @@ export interface Lock {
   release(): Promise<void>;
 }
 
-/** Thrown when another live process holds the lock. */
+/** Thrown when another process holds the lock. */
 export class LockedError extends PipelineError {
   readonly holder: LockInfo | undefined;
-  constructor(path: string, holder: LockInfo | undefined) {
+  constructor(path: string, holder: LockInfo | undefined, waitedMs = 0) {
     super(
       "LOCKED",
-      holder
+      (holder
         ? `another run holds ${path}: pid ${holder.pid} on ${holder.host} (${holder.purpose}) since ${holder.started_at}`
-        : `another run holds ${path}`,
-      { hint: "wait for it to finish; the lock is freed when it exits" },
+        : `another run holds ${path}`) +
+        (waitedMs > 0 ? ` (waited ${Math.round(waitedMs / 1000)} s)` : ""),
+      {
+        hint:
+          "wait for it to finish, or pass --wait SECONDS to queue behind it; the lock is freed when its process exits, even by a crash",
+      },
     );
     this.holder = holder;
   }
 }
 
-/** Lock files older than this from another host are presumed abandoned. */
-const FOREIGN_STALE_MS = 24 * 3600_000;
+/** How to wait for a held lock. */
+export interface WaitOptions {
+  /** Wait at most this long for the holder to finish; 0 fails at once. */
+  waitMs?: number;
+  /** Log when a dead holder's file is taken over. @default true */
+  reportTakeover?: boolean;
+}
 
 function hostname(): string {
   try {
@@ -51,178 +71,271 @@ function hostname(): string {
   }
 }
 
-/** Whether process `pid` on this host is alive (Linux /proc; else assume yes). */
-export function processAlive(pid: number): boolean {
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) {
-      try {
-        Deno.statSync("/proc/self");
-        return false; // /proc works, and the process is not in it
-      } catch {
-        return true; // no /proc here: cannot tell, so never steal
-      }
-    }
-    return true;
-  }
-}
-
 async function readHolder(path: string): Promise<LockInfo | undefined> {
   try {
-    return JSON.parse(await Deno.readTextFile(path)) as LockInfo;
+    const text = await Deno.readTextFile(path);
+    return text.trim() ? JSON.parse(text) as LockInfo : undefined;
   } catch {
     return undefined;
   }
 }
 
-function isStale(holder: LockInfo | undefined, mtime: Date | null): boolean {
-  if (!holder) {
-    // Unreadable (being written, or truncated by a crash): stale once old.
-    return mtime !== null && Date.now() - mtime.getTime() > 60_000;
+// A lock call on a free file returns in microseconds; this bounds how long
+// "free" may take to answer before the file counts as held.
+const TRY_MS = 250;
+
+/** Resolves true once `file` is locked, false after `ms` (the call stays pending). */
+async function lockWithin(file: Deno.FsFile, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const locked = file.lock(true).then(() => true);
+  const timeout = new Promise<false>((r) => timer = setTimeout(r, ms, false));
+  const won = await Promise.race([locked, timeout]);
+  clearTimeout(timer);
+  if (!won) {
+    // The kernel call cannot be cancelled: when it succeeds later, close the
+    // file, which frees the lock again.
+    locked.then(() => file.close(), () => {}).catch(() => {});
   }
-  if (holder.host === hostname()) {
-    return holder.pid !== Deno.pid && !processAlive(holder.pid);
-  }
-  return Date.now() - Date.parse(holder.started_at) > FOREIGN_STALE_MS;
+  return won;
+}
+
+function permissionError(path: string, err: Error): PipelineError {
+  const dir = path.slice(0, path.lastIndexOf("/")) || ".";
+  return new PipelineError(
+    "PERMISSION",
+    `Not allowed to create the lock file ${path}: ${err.message}`,
+    { hint: `grant --allow-read=${dir} --allow-write=${dir}` },
+  );
 }
 
 /**
- * Takes the lock file at `path`, or throws {@linkcode LockedError} when a
- * live process holds it. A stale lock is logged and taken over.
+ * Takes the exclusive lock on the file at `path`, waiting up to
+ * `options.waitMs` for a live holder; throws {@linkcode LockedError} naming
+ * the holder otherwise. A lock file left by a dead process is simply taken:
+ * the kernel freed its lock when the process died.
+ *
+ * @example
+ * ```ts
+ * const lock = await acquireFileLock("data/pipeline.lock", "pipeline");
+ * try { /* write the database *\/ } finally { await lock.release(); }
+ * ```
  */
 export async function acquireFileLock(
   path: string,
   purpose: string,
+  options: WaitOptions = {},
 ): Promise<Lock> {
   const logger = log("lock");
-  const info: LockInfo = {
-    pid: Deno.pid,
-    host: hostname(),
-    started_at: new Date().toISOString(),
-    purpose,
-  };
-  for (let attempt = 0; attempt < 3; attempt++) {
+  const waitMs = options.waitMs ?? 0;
+  const deadline = Date.now() + waitMs;
+  let announced = false;
+  for (;;) {
+    let file: Deno.FsFile;
     try {
-      const file = await Deno.open(path, { write: true, createNew: true });
-      await file.write(new TextEncoder().encode(JSON.stringify(info) + "\n"));
-      file.close();
-      let released = false;
-      return {
-        path,
-        release: async () => {
-          if (released) return;
-          released = true;
-          const holder = await readHolder(path);
-          if (holder?.pid === info.pid && holder.host === info.host) {
-            await Deno.remove(path).catch(() => {});
-          }
-        },
-      };
+      file = await Deno.open(path, { read: true, write: true, create: true });
     } catch (err) {
-      if (!(err instanceof Deno.errors.AlreadyExists)) {
-        if (err instanceof Deno.errors.NotCapable) {
-          throw new PipelineError(
-            "PERMISSION",
-            `Not allowed to create the lock file ${path}: ${err.message}`,
-            {
-              hint:
-                "grant --allow-write (and --allow-read) on the data directory",
-            },
-          );
-        }
-        throw err;
+      if (err instanceof Deno.errors.NotCapable) {
+        throw permissionError(path, err);
       }
+      throw err;
+    }
+    const left = Math.max(TRY_MS, deadline - Date.now());
+    const got = await lockWithin(file, waitMs > 0 && announced ? left : TRY_MS);
+    if (!got) {
       const holder = await readHolder(path);
-      const mtime = (await Deno.stat(path).catch(() => null))?.mtime ?? null;
-      if (!isStale(holder, mtime)) throw new LockedError(path, holder);
+      if (Date.now() >= deadline || announced) {
+        throw new LockedError(path, holder, waitMs);
+      }
+      announced = true;
+      logger.info("waiting up to {seconds} s for {holder} to release {path}", {
+        seconds: Math.round(waitMs / 1000),
+        holder: holder
+          ? `pid ${holder.pid} (${holder.purpose})`
+          : "another process",
+        path,
+      });
+      continue;
+    }
+    // A releasing holder deletes the file while still holding its lock: a
+    // lock won on a deleted file is worthless, so check and start over.
+    const [mine, named] = [
+      await file.stat(),
+      await Deno.stat(path).catch(() => null),
+    ];
+    if (!named || named.ino !== mine.ino) {
+      file.close();
+      continue;
+    }
+    const previous = await readHolder(path);
+    if (previous && options.reportTakeover !== false) {
       logger.warn(
-        "taking over the stale lock {path} (pid {pid} on {host} since {since} is gone)",
+        "the previous holder of {path} (pid {pid} on {host}, {purpose}, since {since}) did not release it; it is gone, taking over",
         {
           path,
-          pid: holder?.pid ?? "?",
-          host: holder?.host ?? "?",
-          since: holder?.started_at ?? "?",
+          pid: String(previous.pid),
+          host: previous.host,
+          purpose: previous.purpose,
+          since: previous.started_at,
         },
       );
-      await Deno.remove(path).catch(() => {});
     }
+    const info: LockInfo = {
+      pid: Deno.pid,
+      host: hostname(),
+      started_at: new Date().toISOString(),
+      purpose,
+    };
+    await file.truncate(0);
+    await file.write(new TextEncoder().encode(JSON.stringify(info) + "\n"));
+    let released = false;
+    return {
+      path,
+      release: async () => {
+        if (released) return;
+        released = true;
+        // Delete while still holding, so nobody takes over a deleted file.
+        await Deno.remove(path).catch(() => {});
+        try {
+          file.close(); // closing the last descriptor frees the lock
+        } catch { /* already closed */ }
+      },
+    };
   }
-  throw new LockedError(path, await readHolder(path));
 }
 
-/** The pipeline's lock file. */
-export function pipelineLockPath(config: Config): string {
-  return `${config.dataDir}/pipeline.lock`;
+/** A lock that can be lost (a server advisory lock) and taken again. */
+export interface HeldLock extends Lock {
+  /** Resolves once the lock is held again after a loss; throws when it cannot be. */
+  ensureHeld(): Promise<void>;
 }
+
+const ADVISORY_KEY = "ecom-pipeline";
+const REACQUIRE_DELAYS_MS = [250, 500, 1000, 2000, 4000, 8000];
 
 /**
- * On a PostgreSQL server, holds `pg_try_advisory_xact_lock` in an open
- * transaction on a dedicated connection for as long as the run lasts, so
- * runs on other machines sharing the database are refused too. The embedded
- * database lives in one process; the lock file covers it.
+ * On a PostgreSQL server, holds a session advisory lock on a dedicated
+ * connection for as long as the run lasts, so runs on other machines sharing
+ * the database are refused too. If the connection drops, the lock is taken
+ * again on a fresh connection (for about 15 s); if another run took it
+ * meanwhile, or the server stays away, the run is interrupted.
  */
 export async function acquireAdvisoryLock(
   config: Config,
-): Promise<Lock | undefined> {
+): Promise<HeldLock | undefined> {
   if (!config.databaseUrl) return undefined;
-  const { openDb } = await import("./db.ts");
-  const db = await openDb(config);
-  let release = () => {};
-  const held = new Promise<void>((resolve) => release = resolve);
-  const acquired = Promise.withResolvers<boolean>();
-  const done = db.transaction(async (tx) => {
-    const [{ ok }] = await tx.query<{ ok: boolean }>(
-      "SELECT pg_try_advisory_xact_lock(hashtext('ecom-pipeline')) AS ok",
-    );
-    acquired.resolve(ok);
-    if (ok) await held;
-  }).catch((err) => {
-    acquired.reject(err);
-    log("lock").warn("the advisory lock's connection failed: {message}", {
-      message: String(err?.message ?? err),
-    });
+  const { openLockConnection } = await import("./db_server.ts");
+  const logger = log("lock");
+  let lost = false;
+  let closing = false;
+  let regained: Promise<void> = Promise.resolve();
+  const conn = openLockConnection(config.databaseUrl, () => {
+    if (closing || lost) return;
+    lost = true;
+    logger.warn("the advisory lock's connection dropped; taking it again");
+    regained = reacquire();
+    regained.catch((err) => interrupt("LOCK_LOST", (err as Error).message));
   });
+  const tryLock = async () => {
+    const [{ ok }] = await conn.query<{ ok: boolean }>(
+      `SELECT pg_try_advisory_lock(hashtext('${ADVISORY_KEY}')) AS ok`,
+    );
+    return ok;
+  };
+  const reacquire = async () => {
+    for (const delay of REACQUIRE_DELAYS_MS) {
+      await new Promise((r) => setTimeout(r, delay));
+      if (closing) return;
+      const ok = await tryLock().catch(() => undefined);
+      if (ok === true) {
+        lost = false;
+        logger.info("advisory lock held again on {label}", {
+          label: conn.label,
+        });
+        return;
+      }
+      if (ok === false) {
+        throw new PipelineError(
+          "LOCK_LOST",
+          `the advisory lock on ${conn.label} was lost and another run took it`,
+        );
+      }
+    }
+    throw new PipelineError(
+      "LOCK_LOST",
+      `the advisory lock on ${conn.label} was lost and could not be taken again: the server stayed unreachable`,
+    );
+  };
   let ok: boolean;
   try {
-    ok = await acquired.promise;
+    ok = await tryLock();
   } catch (err) {
-    await db.close().catch(() => {});
+    closing = true;
+    await conn.close().catch(() => {});
     throw err;
   }
   if (!ok) {
-    await done;
-    await db.close().catch(() => {});
+    closing = true;
+    await conn.close().catch(() => {});
     throw new PipelineError(
       "LOCKED",
-      `another pipeline run holds the advisory lock on ${db.label}`,
+      `another pipeline run holds the advisory lock on ${conn.label}`,
       { hint: "wait for it to finish; the lock is freed when it exits" },
     );
   }
   return {
-    path: `advisory lock on ${db.label}`,
+    path: `advisory lock on ${conn.label}`,
+    ensureHeld: () => regained,
     release: async () => {
-      release();
-      await done;
-      await db.close().catch(() => {});
+      if (closing) return;
+      closing = true;
+      // Closing the session frees a session-level advisory lock.
+      await conn.close().catch(() => {});
     },
   };
 }
 
-/** Takes the file lock and, on a server, the advisory lock; runs `fn`; frees both. */
+/** The lock a writing command holds for its whole run. */
+let current: HeldLock | undefined;
+
+/** Resolves once the run's server lock is held (again); a no-op elsewhere. */
+export function ensureLockHeld(): Promise<void> {
+  return current?.ensureHeld() ?? Promise.resolve();
+}
+
+/**
+ * Takes the file lock and, on a server, the advisory lock; runs `fn`; frees
+ * both. `waitMs` bounds the wait for another holder.
+ */
 export async function withPipelineLock<T>(
   config: Config,
   purpose: string,
   fn: () => Promise<T>,
+  options: WaitOptions = {},
 ): Promise<T> {
-  await Deno.mkdir(config.dataDir, { recursive: true });
-  const file = await acquireFileLock(pipelineLockPath(config), purpose);
+  if (current) return await fn(); // this process holds it already
+  try {
+    await Deno.mkdir(config.dataDir, { recursive: true });
+  } catch (err) {
+    if (err instanceof Deno.errors.NotCapable) {
+      throw permissionError(pipelineLockPath(config), err);
+    }
+    throw err;
+  }
+  const file = await acquireFileLock(
+    pipelineLockPath(config),
+    purpose,
+    options,
+  );
   try {
     const advisory = await acquireAdvisoryLock(config);
+    current = advisory ?? {
+      ...file,
+      ensureHeld: () => Promise.resolve(),
+    };
     try {
       return await fn();
     } finally {
+      current = undefined;
       await advisory?.release();
     }
   } finally {

@@ -16,7 +16,7 @@ import {
   reset,
   type Sink,
 } from "@logtape/logtape";
-import { getFileSink } from "@logtape/file";
+import { getRotatingFileSink } from "@logtape/file";
 import { maskSecrets } from "./mask.ts";
 import { PipelineError } from "./errors.ts";
 
@@ -55,9 +55,14 @@ export async function setupLogging(options: LoggingOptions): Promise<void> {
     }
     throw err;
   }
-  const fileSink = getFileSink(file, {
+  // Unbuffered: each record reaches the file as it is logged, so a process
+  // killed with -9 loses no line. Rotated at 10 MiB, five files kept, so a
+  // scheduler running for months never fills the disk.
+  const fileSink = getRotatingFileSink(file, {
     formatter: (record) => maskSecrets(jsonLinesFormatter(record)),
-    lazy: true,
+    bufferSize: 0,
+    maxSize: 10 * 1024 * 1024,
+    maxFiles: 5,
   });
   await configure({
     reset: true,

@@ -5,11 +5,10 @@
  */
 import type { Config } from "./config.ts";
 import { maskSecrets } from "./mask.ts";
+import { writeFileAtomic } from "./atomic.ts";
+import { processedDir } from "./paths.ts";
 
-/** Directory for reports and exports. */
-export function processedDir(config: Config): string {
-  return `${config.dataDir}/processed`;
-}
+export { processedDir };
 
 /** Writes `value` as pretty JSON to `DATA_DIR/processed/<name>`; returns the path. */
 export async function writeReport(
@@ -19,12 +18,9 @@ export async function writeReport(
 ): Promise<string> {
   const path = `${processedDir(config)}/${name}`;
   await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
-  const tmp = `${path}.tmp`;
-  // Write then rename, so a reader never sees half a report.
-  await Deno.writeTextFile(
-    tmp,
+  await writeFileAtomic(
+    path,
     maskSecrets(JSON.stringify(value, null, 2)) + "\n",
   );
-  await Deno.rename(tmp, path);
   return path;
 }

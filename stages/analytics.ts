@@ -45,6 +45,9 @@ import discount from "../sql/analytics/discount_impact.sql" with {
   type: "text",
 };
 import { setupWarehouse } from "./warehouse.ts";
+import { withAtomicFile } from "../lib/atomic.ts";
+import { neutralisingStream } from "../lib/csv_safe.ts";
+import { faultPoint } from "../lib/fault.ts";
 
 /** The ten queries, by export name (the CSV file is `<name>.csv`). */
 export const QUERIES: Record<string, string> = {
@@ -61,6 +64,7 @@ export const QUERIES: Record<string, string> = {
 };
 
 export const command: Command = {
+  writes: true,
   name: "analytics",
   summary: "run the ten analytics queries and export each as CSV",
   flags: [],
@@ -91,16 +95,24 @@ export async function runAnalytics(
   for (const [name, sql] of Object.entries(QUERIES)) {
     const t0 = performance.now();
     const path = `${dir}/${name}.csv`;
-    const file = await Deno.open(path, {
-      write: true,
-      create: true,
-      truncate: true,
+    await withAtomicFile(path, async (file) => {
+      if (config.analytics.rawText) {
+        return await db.copyTo(
+          sql.trim().replace(/;$/, ""),
+          "FORMAT csv, HEADER true",
+          file.writable,
+        );
+      }
+      const safe = neutralisingStream();
+      const written = safe.readable.pipeTo(file.writable);
+      await db.copyTo(
+        sql.trim().replace(/;$/, ""),
+        "FORMAT csv, HEADER true",
+        safe.writable,
+      );
+      await written;
+      await faultPoint("analytics"); // written, not yet in place
     });
-    await db.copyTo(
-      sql.trim().replace(/;$/, ""),
-      "FORMAT csv, HEADER true",
-      file.writable,
-    );
     const ms = Math.round(performance.now() - t0);
     queries[name] = {
       file: path,

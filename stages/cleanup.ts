@@ -15,6 +15,7 @@ import { processedDir } from "../lib/report.ts";
 import { n, type StageResult } from "../lib/stage.ts";
 
 export const command: Command = {
+  writes: true,
   name: "cleanup",
   summary:
     "delete raw folders, archived reports and logs past the retention period",

@@ -31,8 +31,10 @@ import { PALETTE } from "../lib/theme.ts";
 import { parse } from "csv-parse/sync";
 import { QUERIES } from "./analytics.ts";
 import { setupWarehouse } from "./warehouse.ts";
+import { writeFileAtomic } from "../lib/atomic.ts";
 
 export const command: Command = {
+  writes: true,
   name: "dashboard",
   summary:
     "write the HTML dashboard (four pages, KPIs and charts) from the warehouse",
@@ -336,7 +338,7 @@ export async function runDashboard(
   const dir = `${processedDir(config)}/dashboard`;
   await Deno.mkdir(dir, { recursive: true });
   const path = `${dir}/index.html`;
-  await Deno.writeTextFile(path, html);
+  await writeFileAtomic(path, html);
   const rows = Object.values(q).reduce((a, r) => a + r.length, 0);
   const summary = `${charts} charts, 4 pages from ${n(rows)} query rows (${
     (html.length / 1024).toFixed(0)

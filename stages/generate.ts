@@ -20,6 +20,7 @@ import { dayOf, isoOf } from "../lib/synth/dates.ts";
 import { type DayMetadata, generateDay } from "../lib/synth/daily.ts";
 
 export const command: Command = {
+  writes: true,
   name: "generate",
   summary: "write synthetic customers, products, transactions and items as CSV",
   flags: [

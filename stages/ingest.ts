@@ -21,14 +21,17 @@ import {
 } from "../lib/contract.ts";
 import { checkHeader, type HeaderCheck } from "../lib/csv_header.ts";
 import { newChunkStats, recordChunks } from "../lib/csv_chunks.ts";
+import { resolveGranted } from "../lib/granted.ts";
 import { PipelineError } from "../lib/errors.ts";
 import { log } from "../lib/log.ts";
 import { progress } from "../lib/progress.ts";
 import { writeReport } from "../lib/report.ts";
 import { n, round, secondsSince, type StageResult } from "../lib/stage.ts";
 import stagingSchema from "../sql/staging/schema.sql" with { type: "text" };
+import { faultPoint } from "../lib/fault.ts";
 
 export const command: Command = {
+  writes: true,
   name: "ingest",
   summary: "load the raw CSV files into the staging schema (atomic, COPY)",
   flags: [
@@ -143,6 +146,7 @@ export async function runIngest(
         rows_per_second: Math.round(rows / Math.max(seconds, 1e-3)),
         extra_columns_ignored: headers[table].extra,
       };
+      if (table === TABLES[0]) await faultPoint("ingest");
     }
   });
   bar.done();
@@ -266,6 +270,10 @@ async function fileSize(
   rawDir: string,
 ): Promise<number> {
   try {
+    await resolveGranted(
+      path,
+      `copy the files into ${rawDir} instead of linking them, or grant the link's target directory to the task`,
+    );
     const info = await Deno.stat(path);
     if (!info.isFile) throw new PipelineError("INPUT", `${path} is not a file`);
     return info.size;

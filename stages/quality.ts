@@ -37,8 +37,10 @@ import itemsSql from "../sql/quality/transaction_items.sql" with {
 };
 import { ensureTypedStaging } from "../lib/typed_staging.ts";
 import { setupStaging } from "./ingest.ts";
+import { faultPoint } from "../lib/fault.ts";
 
 export const command: Command = {
+  writes: true,
   name: "quality",
   summary:
     "check the staging data, score it, and stop the run if the gate fails",
@@ -260,6 +262,7 @@ export async function runQuality(
         staged[0].loaded_at,
       ],
     );
+    await faultPoint("quality");
     // One set-based insert for all checks.
     await tx.query(
       `INSERT INTO ops.dq_results

@@ -22,10 +22,12 @@ import transformSql from "../sql/production/transform.sql" with {
   type: "text",
 };
 import { setupQuality } from "./quality.ts";
+import { faultPoint } from "../lib/fault.ts";
 
 const STATEMENTS = namedStatements(transformSql);
 
 export const command: Command = {
+  writes: true,
   name: "transform",
   summary:
     "cleanse staging into the constrained production tables (rejects kept)",
@@ -97,6 +99,7 @@ export async function runTransform(
       string,
       Record<string, unknown>[]
     >;
+    await faultPoint("transform");
     return summarize(results);
   });
 

@@ -17,10 +17,12 @@ import warehouseSchema from "../sql/warehouse/schema.sql" with { type: "text" };
 import loadSql from "../sql/warehouse/load.sql" with { type: "text" };
 import biSchema from "../sql/bi/schema.sql" with { type: "text" };
 import { setupProduction } from "./transform.ts";
+import { faultPoint } from "../lib/fault.ts";
 
 const STATEMENTS = namedStatements(loadSql);
 
 export const command: Command = {
+  writes: true,
   name: "warehouse",
   summary:
     "load the star schema: SCD2 dimensions, point-in-time facts, aggregates",
@@ -74,16 +76,26 @@ export async function setupBiRole(config: Config, db: Db): Promise<string> {
   );
   const notes: string[] = [];
   if (me.manage) {
+    // Roles are server-wide: an existing role is changed only when the
+    // configuration says how (a password), never switched to NOLOGIN, or one
+    // database's run would cut off BI for every other database.
     await db.exec(`
       DO $$ BEGIN
         CREATE ROLE ${role} NOLOGIN;
       EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
-      END $$;
-      ALTER ROLE ${role} WITH NOSUPERUSER NOCREATEDB NOCREATEROLE ${
-      password ? `LOGIN PASSWORD ${literal(password)}` : "NOLOGIN"
-    };`);
-    if (!password) {
-      notes.push("NOLOGIN: set BI_READER_PASSWORD to let it log in");
+      END $$;`);
+    if (password) {
+      await db.exec(
+        `ALTER ROLE ${role} WITH NOSUPERUSER NOCREATEDB NOCREATEROLE LOGIN PASSWORD ${
+          literal(password)
+        }`,
+      );
+    } else if (!me.exists) {
+      notes.push(
+        "created NOLOGIN: set BI_READER_PASSWORD to let it log in",
+      );
+    } else {
+      notes.push("left as it was: BI_READER_PASSWORD is not set");
     }
   } else if (!me.exists) {
     throw new PipelineError(
@@ -154,6 +166,7 @@ export async function runWarehouse(
       string,
       Record<string, number>[]
     >;
+    await faultPoint("warehouse");
     const [{ missing }] = results.unmatched_items;
     if (missing) {
       throw new PipelineError(

@@ -10,7 +10,30 @@
  * @module
  */
 import { loadConfig } from "../lib/config.ts";
-import { flagValue, launchArgs, SCRIPTS } from "../lib/launch_plan.ts";
+import {
+  flagValue,
+  launchArgs,
+  type PathGrants,
+  pathGrants,
+  SCRIPTS,
+} from "../lib/launch_plan.ts";
+import { readEnv } from "../lib/env.ts";
+
+/** `args` without `--database-url URL`, and the URL. */
+export function withoutDatabaseUrl(
+  args: string[],
+): { rest: string[]; url?: string } {
+  const rest: string[] = [];
+  let url: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--database-url" && i + 1 < args.length) {
+      url = args[++i];
+    } else if (args[i].startsWith("--database-url=")) {
+      url = args[i].slice("--database-url=".length);
+    } else rest.push(args[i]);
+  }
+  return { rest, url };
+}
 
 /** Launches `script`; resolves with its exit code. */
 export async function launch(script: string, args: string[]): Promise<number> {
@@ -24,19 +47,30 @@ export async function launch(script: string, args: string[]): Promise<number> {
   }
   let databaseUrl: string | undefined;
   let webhookUrl: string | undefined;
+  let grants: PathGrants | undefined;
+  const configFile = flagValue(args, "config") ?? readEnv("ECOM_CONFIG");
   try {
     const config = await loadConfig({
-      configFile: flagValue(args, "config"),
-      flags: { databaseUrl: flagValue(args, "database-url") },
+      configFile,
+      flags: {
+        databaseUrl: flagValue(args, "database-url"),
+        dataDir: flagValue(args, "data-dir"),
+        logDir: flagValue(args, "log-dir"),
+      },
     });
     databaseUrl = config.databaseUrl;
     webhookUrl = config.monitor.webhookUrl;
+    grants = await pathGrants(config, args, configFile);
   } catch {
     // A configuration error is reported by the task itself, with its source;
     // it runs without network until the configuration is valid.
   }
+  // A URL given as --database-url travels to the task in its environment,
+  // never in its argv, where `ps` would show the password to every user.
+  const { rest, url } = withoutDatabaseUrl(args);
   const child = new Deno.Command("deno", {
-    args: launchArgs(script, args, { databaseUrl, webhookUrl }),
+    args: launchArgs(script, rest, { databaseUrl, webhookUrl }, grants),
+    env: url ? { DATABASE_URL: url } : undefined,
     stdin: "inherit",
     stdout: "inherit",
     stderr: "inherit",
@@ -51,7 +85,18 @@ export async function launch(script: string, args: string[]): Promise<number> {
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(signal, forward(signal));
   }
+  // `deno task` killed with -9 cannot forward anything: when this launcher
+  // is re-parented, it stops the task as if told to (the task, in turn,
+  // watches this launcher the same way).
+  const parent = Deno.ppid;
+  const watch = setInterval(() => {
+    if (Deno.ppid !== parent) {
+      clearInterval(watch);
+      forward("SIGTERM")();
+    }
+  }, 500);
   const status = await child.status;
+  clearInterval(watch);
   return status.code;
 }
 

@@ -18,7 +18,19 @@ import { newRunId } from "../lib/run_id.ts";
 import { n, round, type StageResult } from "../lib/stage.ts";
 import { maskSecrets } from "../lib/mask.ts";
 import { checkDate, dailyDir, runGenerate } from "../stages/generate.ts";
-import { withPipelineLock } from "../lib/lock.ts";
+import { ensureLockHeld } from "../lib/lock.ts";
+import {
+  finishing,
+  interruption,
+  throwIfInterrupted,
+} from "../lib/interrupt.ts";
+import {
+  finishRun,
+  lastUnfinished,
+  markCrashedRuns,
+  recordRun,
+  recordStep,
+} from "../lib/run_history.ts";
 import { monitorAfterRun } from "../stages/monitor.ts";
 import { runDays } from "./backfill.ts";
 import { runIngest } from "../stages/ingest.ts";
@@ -27,6 +39,7 @@ import { runTransform } from "../stages/transform.ts";
 import { runWarehouse } from "../stages/warehouse.ts";
 import { runAnalytics } from "../stages/analytics.ts";
 import { runDashboard } from "../stages/dashboard.ts";
+import { copyFileAtomic } from "../lib/atomic.ts";
 
 /** One step of the pipeline. */
 export interface Step {
@@ -116,6 +129,7 @@ export const STEPS: Step[] = [
 ];
 
 export const command: Command = {
+  writes: true,
   name: "pipeline",
   summary: "run every stage in order: " + STEPS.map((s) => s.name).join(" -> "),
   flags: [
@@ -174,7 +188,13 @@ export const command: Command = {
 
 /** A step's entry in the report. */
 export interface StepReport {
-  status: "success" | "failed" | "skipped" | "not_run";
+  status:
+    | "success"
+    | "failed"
+    | "interrupted"
+    | "skipped"
+    | "not_run"
+    | "running";
   duration_seconds: number;
   records_processed: number;
   error_message: string | null;
@@ -187,7 +207,7 @@ export interface PipelineReport {
   start_time: string;
   end_time: string;
   total_duration_seconds: number;
-  status: "success" | "failed";
+  status: "success" | "failed" | "interrupted";
   steps_executed: Record<string, StepReport>;
   errors: Array<{ step: string; message: string }>;
   warnings: string[];
@@ -236,18 +256,19 @@ export async function runPipeline(
     await db?.close().catch(() => {});
     db = undefined;
   };
+  const history = await openHistory(await getDb(), options.resume);
   let resumedFrom: string | undefined;
   if (options.resume) {
-    const failed = await lastFailed(await getDb());
-    resumedFrom = failed?.step;
-    if (failed?.date) options = { ...options, date: failed.date };
+    resumedFrom = history?.step;
+    if (history?.date) options = { ...options, date: history.date };
     if (!resumedFrom) {
       throw new PipelineError(
         "RESUME",
-        "no failed run to resume: the last run succeeded or none ran",
+        "no failed, interrupted or crashed run to resume: the last run succeeded or none ran",
       );
     }
-    logger.info("resuming the last failed run at step {step}", {
+    logger.info("resuming the last {status} run at step {step}", {
+      status: history!.status,
       step: resumedFrom,
     });
   }
@@ -255,33 +276,18 @@ export async function runPipeline(
     all,
     resumedFrom ? { ...options, from: resumedFrom } : options,
   );
-  const report: PipelineReport = {
-    pipeline_execution_id: runId,
-    start_time: start.toISOString(),
-    end_time: "",
-    total_duration_seconds: 0,
-    status: "success",
-    steps_executed: {},
-    errors: [],
-    warnings: [],
-    ...(resumedFrom ? { resumed_from: resumedFrom } : {}),
-    ...(options.date ? { business_date: options.date } : {}),
-  };
-  for (const s of all) {
-    report.steps_executed[s.name] = {
-      status: steps.includes(s) ? "not_run" : "skipped",
-      duration_seconds: 0,
-      records_processed: 0,
-      error_message: null,
-      retry_attempts: 0,
-    };
-  }
-  await recordRun(getDb, runId, start, steps.map((s) => s.name), options.date)
-    .catch((err) =>
-      logger.warn("run history unavailable: {message}", {
-        message: describeError(err),
-      })
-    );
+  const report = newReport(runId, start, all, steps, resumedFrom, options.date);
+  await recordRun(
+    await getDb(),
+    runId,
+    start,
+    steps.map((s) => s.name),
+    options.date,
+  ).catch((err) =>
+    logger.warn("run history unavailable: {message}", {
+      message: describeError(err),
+    })
+  );
   logger.info("run {runId}: {steps}", {
     runId,
     steps: steps.map((s) => s.name).join(" -> "),
@@ -291,13 +297,22 @@ export async function runPipeline(
     const entry = report.steps_executed[step.name];
     const t0 = performance.now();
     const stepStart = new Date();
+    await recordStep(await getDb(), runId, step.name, i, {
+      ...entry,
+      status: "running",
+    }, stepStart).catch(() => {});
     try {
       const { value, retries } = await withRetry(
-        () => step.run({ config, db: getDb, runId, options }),
+        async () => {
+          throwIfInterrupted();
+          await ensureLockHeld();
+          return await step.run({ config, db: getDb, runId, options });
+        },
         config.pipeline.retry,
         {
           sleep: options.sleep,
           onRetry: async (err, retry, delay) => {
+            if (interruption()) throw interruption();
             logger.warn(
               "{step}: transient error, retry {retry} in {delay} ms: {message}",
               {
@@ -327,25 +342,27 @@ export async function runPipeline(
         retries: retries ? `  (${retries} retries)` : "",
       });
     } catch (err) {
-      const message = maskSecrets(describeError(err));
+      const stopped = interruption();
+      const message = maskSecrets(describeError(stopped ?? err));
       Object.assign(entry, {
-        status: "failed",
+        status: stopped ? "interrupted" : "failed",
         duration_seconds: round((performance.now() - t0) / 1000),
         error_message: message,
         retry_attempts: (err as { retries?: number })?.retries ?? 0,
       });
-      report.status = "failed";
+      report.status = stopped ? "interrupted" : "failed";
       report.errors.push({ step: step.name, message });
-      logger.error("{step} FAILED after {seconds} s: {message}", {
+      logger.error("{step} {outcome} after {seconds} s: {message}", {
         step: step.name,
+        outcome: stopped ? "INTERRUPTED" : "FAILED",
         seconds: entry.duration_seconds.toFixed(1),
         message,
       });
     }
-    await recordStep(getDb, runId, step.name, i, entry, stepStart).catch(
-      () => {},
-    );
-    if (report.status === "failed") break;
+    await finishing(async () =>
+      recordStep(await getDb(), runId, step.name, i, entry, stepStart)
+    ).catch(() => {});
+    if (report.status !== "success") break;
   }
   const end = new Date();
   report.end_time = end.toISOString();
@@ -353,7 +370,13 @@ export async function runPipeline(
     (end.getTime() - start.getTime()) / 1000,
   );
   report.backend = db?.kind ?? (config.databaseUrl ? "server" : "embedded");
-  await finishRun(getDb, runId, end, report).catch(() => {});
+  await finishing(async () =>
+    finishRun(await getDb(), runId, end, report.status, report.errors[0])
+  ).catch((err) =>
+    logger.warn("could not record the run's outcome: {message}", {
+      message: describeError(err),
+    })
+  );
   await writeReport(config, "pipeline_execution_report.json", report);
   await archiveReports(config, runId).catch((err) =>
     logger.warn("could not archive the reports: {message}", {
@@ -366,7 +389,9 @@ export async function runPipeline(
   logger.info(
     "pipeline {status}: {done}/{count} steps in {seconds} s (run {runId})",
     {
-      status: report.status === "success" ? "finished" : "FAILED",
+      status: report.status === "success"
+        ? "finished"
+        : report.status.toUpperCase(),
       done,
       count: steps.length,
       seconds: report.total_duration_seconds.toFixed(1),
@@ -377,87 +402,52 @@ export async function runPipeline(
   return report;
 }
 
-/** The last run's failed step and business day, if the last run failed. */
-async function lastFailed(
-  db: Db,
-): Promise<{ step: string; date?: string } | undefined> {
+/**
+ * Sets up the ops tables, marks runs whose process died as crashed (the
+ * caller holds the lock, so none of them is alive) and, for --resume, finds
+ * the run to resume.
+ */
+async function openHistory(db: Db, resume: boolean | undefined) {
   await setupQuality(db);
-  const [last] = await db.query<{
-    status: string;
-    failed_step: string | null;
-    business_date: string | null;
-  }>(
-    `SELECT status, failed_step, business_date::text AS business_date
-     FROM ops.pipeline_runs ORDER BY started_at DESC LIMIT 1`,
-  );
-  if (last?.status !== "failed" || !last.failed_step) return undefined;
-  return { step: last.failed_step, date: last.business_date ?? undefined };
+  for (const id of await markCrashedRuns(db)) {
+    log("pipeline").warn(
+      "run {id} was still marked running, but its process is gone: marked crashed",
+      { id },
+    );
+  }
+  return resume ? await lastUnfinished(db) : undefined;
 }
 
-async function recordRun(
-  getDb: () => Promise<Db>,
+function newReport(
   runId: string,
   start: Date,
-  steps: string[],
+  all: Step[],
+  steps: Step[],
+  resumedFrom: string | undefined,
   date: string | undefined,
-) {
-  const db = await getDb();
-  await setupQuality(db);
-  await db.query(
-    `INSERT INTO ops.pipeline_runs (run_id, started_at, status, steps, mode, business_date)
-     VALUES ($1, $2, 'running', $3::text[], $4, $5::date)`,
-    [
-      runId,
-      start.toISOString(),
-      `{${steps.join(",")}}`,
-      date ? "daily" : "full",
-      date ?? null,
-    ],
-  );
-}
-
-async function recordStep(
-  getDb: () => Promise<Db>,
-  runId: string,
-  step: string,
-  position: number,
-  e: StepReport,
-  started: Date,
-) {
-  await (await getDb()).query(
-    `INSERT INTO ops.step_runs (run_id, step, position, status, started_at, ended_at,
-       duration_seconds, records_processed, retry_attempts, error_message)
-     VALUES ($1, $2, $3, $4, $5, now(), $6, $7, $8, $9)`,
-    [
-      runId,
-      step,
-      position,
-      e.status,
-      started.toISOString(),
-      e.duration_seconds,
-      e.records_processed,
-      e.retry_attempts,
-      e.error_message,
-    ],
-  );
-}
-
-async function finishRun(
-  getDb: () => Promise<Db>,
-  runId: string,
-  end: Date,
-  r: PipelineReport,
-) {
-  await (await getDb()).query(
-    `UPDATE ops.pipeline_runs SET ended_at = $2, status = $3, failed_step = $4, error_message = $5 WHERE run_id = $1`,
-    [
-      runId,
-      end.toISOString(),
-      r.status,
-      r.errors[0]?.step ?? null,
-      r.errors[0]?.message ?? null,
-    ],
-  );
+): PipelineReport {
+  const report: PipelineReport = {
+    pipeline_execution_id: runId,
+    start_time: start.toISOString(),
+    end_time: "",
+    total_duration_seconds: 0,
+    status: "success",
+    steps_executed: {},
+    errors: [],
+    warnings: [],
+    ...(resumedFrom ? { resumed_from: resumedFrom } : {}),
+    ...(date ? { business_date: date } : {}),
+  };
+  for (const s of all) {
+    report.steps_executed[s.name] = {
+      status: steps.includes(s) ? "not_run" : "skipped",
+      duration_seconds: 0,
+      records_processed: 0,
+      error_message: null,
+      retry_attempts: 0,
+    };
+  }
+  return report;
 }
 
 /**
@@ -470,7 +460,7 @@ async function archiveReports(config: Config, runId: string): Promise<void> {
   await Deno.mkdir(target, { recursive: true });
   for (const name of REPORTS) {
     try {
-      await Deno.copyFile(
+      await copyFileAtomic(
         `${dir}/${name}`,
         `${target}/${name.replace("analytics/", "")}`,
       );
@@ -513,9 +503,10 @@ export function main(args: string[]): Promise<number> {
       only: v.only as string | undefined,
       resume: v.resume as boolean | undefined,
     };
-    return await withPipelineLock(ctx.config, "pipeline", async () => {
+    {
       if (!daily) {
         const report = await runPipeline(ctx.config, { ...options, from, to });
+        if (report.status === "interrupted") return 1;
         await logHealth(ctx.config);
         return report.status === "success" ? 0 : 1;
       }
@@ -543,7 +534,7 @@ export function main(args: string[]): Promise<number> {
       });
       await logHealth(ctx.config);
       return result.status === "success" ? 0 : 1;
-    });
+    }
   });
 }
 

@@ -10,6 +10,7 @@
  */
 
 import { BAD, GOOD, INK, PALETTE } from "../lib/theme.ts";
+import { writeFileAtomic } from "../lib/atomic.ts";
 
 const SCHEMA = "https://developer.microsoft.com/json-schemas/fabric";
 const ROOT = "dashboards/powerbi/EcomPipeline.Report";
@@ -365,7 +366,7 @@ export async function writeReport(root = ROOT): Promise<number> {
   for (const [path, content] of Object.entries(files)) {
     const full = `${root}/${path}`;
     await Deno.mkdir(full.slice(0, full.lastIndexOf("/")), { recursive: true });
-    await Deno.writeTextFile(full, content);
+    await writeFileAtomic(full, content);
   }
   return Object.keys(files).length;
 }

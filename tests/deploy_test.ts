@@ -20,6 +20,7 @@ import {
   ROOT,
   runDeno,
   SERVER_URL,
+  SKIP_SERVER,
   tempDir,
 } from "./helpers.ts";
 
@@ -191,7 +192,11 @@ Deno.test("database tasks reach only the configured database (none when embedded
   }
 });
 
-Deno.test("every stage task succeeds with its own permissions, embedded and on the server", async () => {
+Deno.test({
+  name:
+    "every stage task succeeds with its own permissions, embedded and on the server",
+  ignore: SKIP_SERVER,
+}, async () => {
   // Relative grants (data, logs) hold inside the repository: a scratch data
   // directory under data/ stands in for a user's.
   const id = crypto.randomUUID().slice(0, 8);
@@ -250,7 +255,10 @@ Deno.test("every stage task succeeds with its own permissions, embedded and on t
   }
 });
 
-Deno.test("the one-file bundle runs the whole pipeline from an empty directory", async () => {
+Deno.test({
+  name: "the one-file bundle runs the whole pipeline from an empty directory",
+  ignore: SKIP_SERVER,
+}, async () => {
   if (!SERVER_URL) throw new Error("ECOM_TEST_DATABASE_URL is not set");
   const built = await runDeno(["task", "bundle"], { cwd: ROOT });
   assert.equal(built.code, 0, built.stderr);

@@ -221,7 +221,7 @@ dbTest(
     );
     await assert.rejects(
       runPipeline(config, { steps: fakeSteps(state), sleep, resume: true }),
-      /no failed run to resume/,
+      /no failed, interrupted or crashed run to resume/,
     );
 
     const db = await openDb(config);

@@ -12,6 +12,7 @@ import {
   createServerDb,
   ROOT,
   SERVER_URL,
+  SKIP_SERVER,
   tempDir,
   testConfig,
 } from "./helpers.ts";
@@ -19,6 +20,7 @@ import {
 Deno.test({
   name:
     "the pipeline runs as its own unprivileged role; the reader reads bi only",
+  ignore: SKIP_SERVER,
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {

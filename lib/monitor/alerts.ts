@@ -10,6 +10,7 @@
 import type { Config } from "../config.ts";
 import { log } from "../log.ts";
 import { maskSecrets } from "../mask.ts";
+import { writeFileAtomic } from "../atomic.ts";
 
 /** One alert of the report. */
 export interface Alert {
@@ -107,7 +108,7 @@ export async function deliverAlerts(
     return { ...out, error };
   }
   await Deno.mkdir(`${config.dataDir}/processed`, { recursive: true });
-  await Deno.writeTextFile(statePath(config), JSON.stringify(next, null, 2));
+  await writeFileAtomic(statePath(config), JSON.stringify(next, null, 2));
   return { ...out, sent: fresh.map((a) => a.check), recovered };
 }
 

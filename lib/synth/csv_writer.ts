@@ -6,6 +6,7 @@
  * @module
  */
 import { stringify } from "csv-stringify/sync";
+import { type AtomicFile, createAtomic } from "../atomic.ts";
 
 const NEEDS_QUOTING = /[",\r\n]|^\s|\s$/;
 const encoder = new TextEncoder();
@@ -22,23 +23,18 @@ export function csvLine(fields: readonly string[]): string {
 export class CsvWriter {
   readonly path: string;
   rows = 0;
-  #file: Deno.FsFile;
+  #out: AtomicFile;
   #parts: string[] = [];
   #size = 0;
 
-  private constructor(path: string, file: Deno.FsFile) {
+  private constructor(path: string, out: AtomicFile) {
     this.path = path;
-    this.#file = file;
+    this.#out = out;
   }
 
-  /** Creates (truncates) `path` and writes the header. */
+  /** Starts `path` (in place on close, complete) and writes the header. */
   static async create(path: string, header: readonly string[]) {
-    const file = await Deno.open(path, {
-      write: true,
-      create: true,
-      truncate: true,
-    });
-    const w = new CsvWriter(path, file);
+    const w = new CsvWriter(path, await createAtomic(path));
     w.#push(csvLine(header));
     return w;
   }
@@ -57,13 +53,13 @@ export class CsvWriter {
     this.#size = 0;
     let off = 0;
     while (off < bytes.length) {
-      off += await this.#file.write(bytes.subarray(off));
+      off += await this.#out.file.write(bytes.subarray(off));
     }
   }
 
   async close(): Promise<void> {
     await this.flush();
-    this.#file.close();
+    await this.#out.commit();
   }
 
   #push(line: string) {

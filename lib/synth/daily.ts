@@ -45,6 +45,7 @@ import { CsvWriter } from "./csv_writer.ts";
 import { type DefectRecord, recorder, writeManifest } from "./defects.ts";
 import { money, roundCents } from "./money.ts";
 import { CONTRACT_COLUMNS } from "../contract.ts";
+import { writeFileAtomic } from "../atomic.ts";
 
 /** Options of one day's increment. */
 export interface DayOptions extends EntityOptions {
@@ -252,7 +253,7 @@ export async function generateDay(options: DayOptions): Promise<DayMetadata> {
     },
     changes,
   };
-  await Deno.writeTextFile(
+  await writeFileAtomic(
     `${outDir}/generation_metadata.json`,
     JSON.stringify(metadata, null, 2) + "\n",
   );

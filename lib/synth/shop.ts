@@ -33,6 +33,7 @@ import {
 } from "./defects.ts";
 import { money, roundCents } from "./money.ts";
 import { CONTRACT_COLUMNS } from "../contract.ts";
+import { writeFileAtomic } from "../atomic.ts";
 
 /** Options for {@linkcode generateShop}. */
 export interface ShopOptions {
@@ -353,7 +354,7 @@ export async function generateShop(
     },
     defects: Object.fromEntries(Object.entries(byKind).sort()),
   };
-  await Deno.writeTextFile(
+  await writeFileAtomic(
     `${outDir}/generation_metadata.json`,
     JSON.stringify(metadata, null, 2) + "\n",
   );

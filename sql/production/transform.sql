@@ -502,10 +502,14 @@ SELECT util.bulk_end() AS recreated;
 
 -- name: delete_rejects
 -- Replaces the rejects of this staging load, or of an earlier run of the same
--- business day, so a re-run does not repeat them.
+-- business day, so a re-run does not repeat them. A full load is a whole
+-- snapshot: its rejects replace those of every earlier full load (a re-run
+-- re-ingests, so its staging_loaded_at is new), while the rejects of daily
+-- increments stay with their days.
 DELETE FROM production.rejected_records
 WHERE staging_loaded_at = current_setting('ecom.staging_loaded_at')::timestamptz
-  OR business_date = nullif(current_setting('ecom.business_date'), '')::date;
+  OR business_date = nullif(current_setting('ecom.business_date'), '')::date
+  OR (current_setting('ecom.full_refresh') = 'on' AND business_date IS NULL);
 
 -- name: record_rejects
 WITH rejects AS (
