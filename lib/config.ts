@@ -64,6 +64,20 @@ export const ConfigSchema = z.object({
     /** Below this overall score (0-100) the quality gate fails the run. */
     minScore: z.number().min(0).max(100).default(80),
     /**
+     * Dates before this did not happen as recorded: such transactions and
+     * registrations are rejected (lib/plausible.ts). Early enough that real
+     * histories are never cut.
+     */
+    earliestDate: isoDate.default("2000-01-01"),
+    /**
+     * A full load whose customers or products hold fewer than this share of
+     * the active rows in production is refused as a truncated export
+     * (lib/volume_guard.ts); so is one with an empty file.
+     */
+    minVolumeShare: z.number().min(0).max(1).default(0.5),
+    /** Let a full load that shrinks customers or products through (a real purge). */
+    allowPurge: z.boolean().default(false),
+    /**
      * A failing share is judged only from this many failing rows on: in a
      * small daily increment one bad row is a large share of a few rows.
      */

@@ -1,5 +1,5 @@
 /**
- * The names other people's files depend on (see CONTRACTS.md): the four raw
+ * The names other people's files depend on (docs/contract.md): the four raw
  * files, their columns in order, and the tables they load into.
  *
  * @module

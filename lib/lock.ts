@@ -271,7 +271,14 @@ export async function acquireAdvisoryLock(
   } catch (err) {
     closing = true;
     await conn.close().catch(() => {});
-    throw err;
+    throw new PipelineError(
+      "DB_UNREACHABLE",
+      `Cannot connect to ${conn.label}: ${(err as Error).message}`,
+      {
+        cause: err,
+        hint: "check DATABASE_URL, or unset it to use the embedded database",
+      },
+    );
   }
   if (!ok) {
     closing = true;

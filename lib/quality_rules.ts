@@ -99,7 +99,10 @@ export const RULES: Record<string, Rule> = {
     "validity",
     "email is not of the form name@domain.tld",
   ),
-  "customers.future_date": warn("validity", "registration_date is after today"),
+  "customers.future_date": warn(
+    "validity",
+    "registration_date after the business day (+1 day) or before quality.earliestDate (rejected)",
+  ),
   "customers.unknown_category": warn(
     "validity",
     "age_group outside 18-25, 26-35, 36-45, 46-60, 60+ (kept as given)",
@@ -127,7 +130,7 @@ export const RULES: Record<string, Rule> = {
   ),
   "transactions.future_date": warn(
     "validity",
-    "transaction_date is after today",
+    "transaction_date after the business day (+1 day) or before quality.earliestDate (rejected)",
   ),
   "transactions.unknown_payment_method": warn(
     "validity",

@@ -24,3 +24,8 @@ export async function writeReport(
   );
   return path;
 }
+
+/** Where `writeReport(config, name, ...)` puts a report. */
+export function reportPathOf(config: Config, name: string): string {
+  return `${processedDir(config)}/${name}`;
+}

@@ -320,7 +320,8 @@ async function volume(
      FROM warehouse.agg_daily_sales a JOIN warehouse.dim_date d USING (date_key), newest
      WHERE d.full_date BETWEEN newest.day - $2::int AND newest.day
      ORDER BY d.full_date`,
-    [now.toISOString().slice(0, 10), m.volumeWindowDays],
+    // A year and the window: the month-of-year profile needs the year.
+    [now.toISOString().slice(0, 10), 366 + m.volumeWindowDays],
   );
   const settings = {
     windowDays: m.volumeWindowDays,
@@ -330,7 +331,7 @@ async function volume(
   };
   const tx = judgeVolume(
     rows.map((r) => ({ date: r.date, value: r.tx })),
-    settings,
+    { ...settings, counts: true },
   );
   const revenue = judgeVolume(
     rows.map((r) => ({ date: r.date, value: r.revenue })),

@@ -12,7 +12,8 @@ import type { Config } from "../lib/config.ts";
 import type { Db } from "../lib/db.ts";
 import { PipelineError } from "../lib/errors.ts";
 import { log } from "../lib/log.ts";
-import { writeReport } from "../lib/report.ts";
+import { reportPathOf, writeReport } from "../lib/report.ts";
+import { TABLES } from "../lib/contract.ts";
 import { newRunId } from "../lib/run_id.ts";
 import { n, secondsSince, type StageResult } from "../lib/stage.ts";
 import {
@@ -38,6 +39,8 @@ import itemsSql from "../sql/quality/transaction_items.sql" with {
 import { ensureTypedStaging } from "../lib/typed_staging.ts";
 import { setupStaging } from "./ingest.ts";
 import { faultPoint } from "../lib/fault.ts";
+import { plausibleRange } from "../lib/plausible.ts";
+import { PURGE_HINT, volumeProblems } from "../lib/volume_guard.ts";
 
 export const command: Command = {
   writes: true,
@@ -50,6 +53,12 @@ export const command: Command = {
     config: "quality.minScore",
     help: "the gate fails below this overall score (0-100)",
     defaultText: "80",
+  }, {
+    name: "allow-purge",
+    type: "boolean",
+    config: "quality.allowPurge",
+    help:
+      "accept a full load that empties or shrinks customers or products by more than half (a real purge)",
   }],
   details: [
     "Writes DATA_DIR/processed/data_quality_report.json and appends to ops.dq_results.",
@@ -115,7 +124,7 @@ export async function setupQuality(db: Db): Promise<void> {
 export async function runQuality(
   config: Config,
   db: Db,
-  options: { runId?: string } = {},
+  options: { runId?: string; businessDate?: string } = {},
 ): Promise<QualityResult> {
   const logger = log("quality");
   const start = performance.now();
@@ -128,8 +137,13 @@ export async function runQuality(
   const checks: Record<string, CheckResult> = {};
   // The four tables are checked at once: on a server each query gets a
   // connection of its own (and a core); the embedded database queues them.
+  const range = plausibleRange(config, options.businessDate);
+  const dated = [range.latest, range.earliest];
   const results = await Promise.all(
-    [itemsSql, transactionsSql, customersSql, productsSql].map((sql) =>
+    ([[itemsSql, []], [transactionsSql, dated], [customersSql, dated], [
+      productsSql,
+      [],
+    ]] as const).map(([sql, params]) =>
       db.query<{
         check_name: string;
         checked: number;
@@ -137,7 +151,7 @@ export async function runQuality(
         sample_ids: (string | null)[] | null;
         sample_rows: number[] | null;
         detail: Record<string, number> | null;
-      }>(sql)
+      }>(sql, [...params])
     ),
   );
   for (const r of results.flat()) {
@@ -196,6 +210,10 @@ export async function runQuality(
     gateFailures.push(
       `overall score ${score} is below the minimum ${config.quality.minScore}`,
     );
+  }
+  // A daily increment is small by nature; a full load must not shrink.
+  if (!options.businessDate) {
+    gateFailures.unshift(...await volumeProblems(db, config));
   }
   const passed = gateFailures.length === 0;
   const warnings = Object.values(checks).filter((c) => c.status === "warning")
@@ -277,7 +295,36 @@ export async function runQuality(
   });
   await writeReport(config, "data_quality_report.json", report);
 
-  for (const w of warnings) logger.warn("{warning}", { warning: w });
+  // Quiet success: findings within their thresholds are one line per table,
+  // with the report's path; each one is at --log-level debug. Failed checks
+  // stay loud, one error line each.
+  const reportPath = reportPathOf(config, "data_quality_report.json");
+  for (const w of warnings) logger.debug("{warning}", { warning: w });
+  for (const table of TABLES) {
+    const found = Object.values(checks).filter((c) =>
+      c.table === table && c.status === "warning"
+    );
+    if (found.length === 0) continue;
+    logger.info(
+      "{table}: {rows} rows with findings within thresholds ({checks}); details in {path}",
+      {
+        table,
+        rows: found.reduce((a, c) => a + c.failed, 0),
+        checks: found.map((c) => `${c.name.split(".")[1]} ${c.failed}`).join(
+          ", ",
+        ),
+        path: reportPath,
+      },
+    );
+  }
+  for (const c of Object.values(checks).filter((c) => c.status === "failed")) {
+    logger.error("{check}: {failed} of {checked} rows - {description}", {
+      check: c.name,
+      failed: c.failed,
+      checked: c.checked,
+      description: c.description,
+    });
+  }
   const summary = `score ${score} (grade ${letter}), ${
     Object.keys(checks).length
   } checks over ${n(staged[0].rows)} rows: ${
@@ -307,8 +354,9 @@ export function gateError(result: QualityResult): PipelineError {
       result.gateFailures.join("\n  - ")
     }`,
     {
-      hint:
-        "see data/processed/data_quality_report.json; thresholds are quality.checks.<name> in the config",
+      hint: result.gateFailures.some((f) => f.includes("truncated export"))
+        ? PURGE_HINT
+        : "see data/processed/data_quality_report.json; thresholds are quality.checks.<name> in the config",
     },
   );
 }

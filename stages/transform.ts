@@ -23,6 +23,8 @@ import transformSql from "../sql/production/transform.sql" with {
 };
 import { setupQuality } from "./quality.ts";
 import { faultPoint } from "../lib/fault.ts";
+import { plausibleRange } from "../lib/plausible.ts";
+import { PURGE_HINT, volumeProblems } from "../lib/volume_guard.ts";
 
 const STATEMENTS = namedStatements(transformSql);
 
@@ -32,6 +34,12 @@ export const command: Command = {
   summary:
     "cleanse staging into the constrained production tables (rejects kept)",
   flags: [{
+    name: "allow-purge",
+    type: "boolean",
+    config: "quality.allowPurge",
+    help:
+      "accept a full load that empties or shrinks customers or products by more than half (a real purge)",
+  }, {
     name: "incremental",
     type: "boolean",
     help:
@@ -55,6 +63,8 @@ export interface TableSummary {
   deactivated?: number;
   corrected_values: Record<string, number>;
   rejected_by_reason: Record<string, number>;
+  /** Optional values set to NULL (or recomputed) in accepted rows, by reason. */
+  nulled_values: Record<string, number>;
 }
 
 /** Creates the production schema (idempotent; quality needs it too). */
@@ -78,6 +88,16 @@ export async function runTransform(
   const runId = options.runId ?? newRunId();
   await setupProduction(db);
 
+  if (!options.incremental) {
+    // Also here: `deno task transform` may run without the quality gate.
+    const problems = await volumeProblems(db, config);
+    if (problems.length) {
+      throw new PipelineError("VOLUME_GUARD", problems.join("; "), {
+        hint: PURGE_HINT,
+      });
+    }
+  }
+  const range = plausibleRange(config, options.businessDate);
   const tables = await db.transaction(async (tx) => {
     const [{ at }] = await tx.query<{ at: string }>(
       `SELECT coalesce(max(loaded_at), now())::text AS at FROM (
@@ -91,7 +111,9 @@ export async function runTransform(
        SET LOCAL ecom.full_refresh = ${
         literal(options.incremental ? "off" : "on")
       };
-       SET LOCAL ecom.business_date = ${literal(options.businessDate ?? "")};`,
+       SET LOCAL ecom.business_date = ${literal(options.businessDate ?? "")};
+       SET LOCAL ecom.earliest_date = ${literal(range.earliest)};
+       SET LOCAL ecom.latest_date = ${literal(range.latest)};`,
     );
     // Usually built by the quality stage for this staging load already.
     await ensureTypedStaging(tx);
@@ -146,6 +168,7 @@ function summarize(
       rejected: 0,
       duplicates_collapsed: 0,
       corrected_values: {},
+      nulled_values: {},
       rejected_by_reason: {},
     };
   }
@@ -210,6 +233,15 @@ function summarize(
     if (d.deactivated) {
       tables[name.replace("deactivate_", "")].deactivated = d.deactivated;
     }
+  }
+  for (
+    const r of results.nulled_values as {
+      table_name: string;
+      reason: string;
+      rows: number;
+    }[]
+  ) {
+    tables[r.table_name].nulled_values[r.reason] = r.rows;
   }
   for (
     const r of results.reject_reasons as {

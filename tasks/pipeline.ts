@@ -94,8 +94,11 @@ export const STEPS: Step[] = [
   },
   {
     name: "quality",
-    run: async ({ config, db, runId }) => {
-      const result = await runQuality(config, await db(), { runId });
+    run: async ({ config, db, runId, options }) => {
+      const result = await runQuality(config, await db(), {
+        runId,
+        businessDate: options.date,
+      });
       if (!result.passed) throw gateError(result);
       return result;
     },
@@ -133,6 +136,13 @@ export const command: Command = {
   name: "pipeline",
   summary: "run every stage in order: " + STEPS.map((s) => s.name).join(" -> "),
   flags: [
+    {
+      name: "allow-purge",
+      type: "boolean",
+      config: "quality.allowPurge",
+      help:
+        "accept a full load that empties or shrinks customers or products by more than half (a real purge)",
+    },
     {
       name: "skip-generate",
       type: "boolean",

@@ -11,6 +11,7 @@ import { generateDay } from "../lib/synth/daily.ts";
 import { tempDir, testConfig } from "./helpers.ts";
 import { CONTRACT_COLUMNS } from "../lib/contract.ts";
 import { runWarehouse } from "../stages/warehouse.ts";
+import { exitCode, runMonitor } from "../stages/monitor.ts";
 import { csvLine } from "../lib/synth/csv_writer.ts";
 
 /** Everything a report could read, keyed by natural keys (surrogate keys and load times excluded). */
@@ -132,6 +133,37 @@ dbTest(
       customerChanges > 0 && versions > ids,
       "changes made SCD2 versions",
     );
+
+    // A calibrated monitor: 30 ordinary days, each run at 02:30 the next
+    // morning, are healthy the morning after the last (the January fall
+    // after the December peak, the weekdays and the small shop's scatter
+    // are no anomaly).
+    db = await open();
+    await db.exec(`
+      UPDATE ops.pipeline_runs SET
+        started_at = coalesce(business_date, DATE '2025-12-31') + 1 + TIME '02:30:05',
+        ended_at = coalesce(business_date, DATE '2025-12-31') + 1 + TIME '02:31:00';
+      UPDATE ops.dq_runs SET checked_at = TIMESTAMPTZ '2026-01-31 02:30:30';
+      UPDATE staging.transactions SET loaded_at = '2026-01-31T02:30:10Z';
+      UPDATE production.transactions SET updated_at = '2026-01-31T02:30:20Z',
+        created_at = least(created_at, '2026-01-31T02:30:20Z');
+      UPDATE warehouse.fact_sales SET created_at = '2026-01-31T02:30:30Z';`);
+    const health = await runMonitor(config, {
+      db,
+      now: new Date("2026-01-31T09:00:00Z"),
+    });
+    await db.close();
+    assert.equal(
+      health.checks.data_volume_anomalies.status,
+      "ok",
+      health.checks.data_volume_anomalies.message as string,
+    );
+    assert.equal(
+      health.pipeline_health,
+      "healthy",
+      JSON.stringify(health.alerts),
+    );
+    assert.equal(exitCode(health), 0);
 
     // Re-running a day in the middle, and the last day, changes nothing.
     for (const date of [days[9], LAST]) {

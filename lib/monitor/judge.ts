@@ -24,6 +24,12 @@ export interface VolumeSettings {
   minHistoryDays: number;
   /** Above this coefficient of variation the window is volatile: median/MAD. */
   volatileCv: number;
+  /**
+   * The values are counts (orders per day): their spread is at least the
+   * Poisson noise sqrt(expected), so a small shop's ordinary day-to-day
+   * scatter is not read as an anomaly.
+   */
+  counts?: boolean;
 }
 
 /** The volume verdict for the latest day. */
@@ -50,11 +56,39 @@ const median = (xs: number[]) => {
 };
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
+const month = (iso: string) => Number(iso.slice(5, 7)) - 1;
+
+/**
+ * Month-of-year factors from the year before `lastMs`, once that year is
+ * (mostly) there: each month's mean relative to the year's. They carry what
+ * a 28-day window cannot see: a December ramp, the January fall after it,
+ * and growth over the year. Undefined with less than 300 days of the year.
+ */
+function yearlyProfile(
+  series: DayValue[],
+  lastMs: number,
+): number[] | undefined {
+  const year = series.filter((d) => {
+    const age = (lastMs - Date.parse(`${d.date}T00:00:00Z`)) / DAY_MS;
+    return age >= 1 && age <= 365;
+  });
+  if (year.length < 300) return undefined;
+  const overall = mean(year.map((d) => d.value)) || 1;
+  return [...Array(12).keys()].map((m) => {
+    const same = year.filter((d) => month(d.date) === m).map((d) => d.value);
+    return same.length ? (mean(same) / overall) || 1 : 1;
+  });
+}
+
 /**
  * Judges the last day of `series` (ascending dates) against the trailing
- * window before it, with day-of-week seasonality: each weekday's level
- * relative to the window's mean is divided out, so a quiet Sunday is
- * compared with the shop's Sundays, not with its Fridays.
+ * window before it, with seasonality divided out: the month of year (from
+ * the year before, when the series holds one; see yearlyProfile) and the
+ * day of week (each weekday's level relative to the window's mean), so a
+ * quiet Sunday is compared with the shop's Sundays, not with its Fridays,
+ * and a New Year's Eve with Decembers. Counts get a Poisson floor on their
+ * spread. A drop to under half the expected volume beyond the threshold is
+ * critical: an outage rarely shows as a huge z on a small shop.
  */
 export function judgeVolume(
   series: DayValue[],
@@ -88,30 +122,56 @@ export function judgeVolume(
         `insufficient history: ${window.length} of the ${s.minHistoryDays} days needed in the last ${s.windowDays}`,
     };
   }
+  const profile = yearlyProfile(series, lastMs);
+  const mf = (iso: string) => profile?.[month(iso)] ?? 1;
+  const deseasoned = window.map((d) => ({ ...d, value: d.value / mf(d.date) }));
   // Weekday factors; a weekday absent from the window counts as average.
-  const overall = mean(window.map((d) => d.value)) || 1;
+  const overall = mean(deseasoned.map((d) => d.value)) || 1;
   const factor = new Map<number, number>();
   for (let w = 0; w < 7; w++) {
-    const same = window.filter((d) => weekday(d.date) === w).map((d) =>
+    const same = deseasoned.filter((d) => weekday(d.date) === w).map((d) =>
       d.value
     );
     factor.set(w, same.length ? (mean(same) / overall) || 1 : 1);
   }
-  const adjusted = window.map((d) => d.value / factor.get(weekday(d.date))!);
-  const f = factor.get(weekday(last.date))!;
-  let center = mean(adjusted);
+  const adjusted = deseasoned.map((d) =>
+    d.value / factor.get(weekday(d.date))!
+  );
+  const f = factor.get(weekday(last.date))! * mf(last.date);
+  // The level on the judged day: a robust (Theil-Sen) trend through the
+  // window, so steady growth, or a ramp into a peak season, is expected
+  // rather than flagged. Outliers barely move a median of slopes.
+  const xs = window.map((d) =>
+    -(lastMs - Date.parse(`${d.date}T00:00:00Z`)) / DAY_MS
+  );
+  const slopes: number[] = [];
+  for (let i = 0; i < xs.length; i++) {
+    for (let j = i + 1; j < xs.length; j++) {
+      slopes.push((adjusted[j] - adjusted[i]) / (xs[j] - xs[i]));
+    }
+  }
+  const trend = slopes.length ? median(slopes) : 0;
+  const detrended = adjusted.map((a, i) => a - trend * xs[i]);
+  let center = mean(detrended);
   let spread = Math.sqrt(
-    adjusted.reduce((a, x) => a + (x - center) ** 2, 0) / (adjusted.length - 1),
+    detrended.reduce((a, x) => a + (x - center) ** 2, 0) /
+      (detrended.length - 1),
   );
   let method: VolumeVerdict["method"] = "mean_sd";
   if (spread / (center || 1) > s.volatileCv) {
     // A volatile window (an outage, a promotion): robust statistics.
     method = "median_mad";
-    center = median(adjusted);
-    spread = 1.4826 * median(adjusted.map((x) => Math.abs(x - center)));
+    center = median(detrended);
+    spread = 1.4826 * median(detrended.map((x) => Math.abs(x - center)));
   }
-  // A perfectly flat history still allows a small relative deviation.
-  spread = Math.max(spread, center * 0.01, 1e-9);
+  // A perfectly flat history still allows a small relative deviation; a
+  // count varies at least by its Poisson noise.
+  spread = Math.max(
+    spread,
+    center * 0.01,
+    s.counts ? Math.sqrt(Math.max(center * f, 1)) / f : 0,
+    1e-9,
+  );
   const expected = center * f;
   const z = (last.value / f - center) / spread;
   const range: [number, number] = [
@@ -129,10 +189,11 @@ export function judgeVolume(
     return { ...out, status: "ok", message: `within the expected range` };
   }
   const direction = z > 0 ? "spike" : "drop";
+  const outage = direction === "drop" && last.value < 0.5 * expected;
   return {
     ...out,
     direction,
-    status: Math.abs(z) > 2 * s.zThreshold ? "critical" : "warning",
+    status: Math.abs(z) > 2 * s.zThreshold || outage ? "critical" : "warning",
     message: `${direction}: ${r2(last.value)} on ${last.date}, expected ${
       range[0]
     }..${range[1]} (z = ${r2(z)})`,

@@ -35,6 +35,39 @@ import { money, roundCents } from "./money.ts";
 import { CONTRACT_COLUMNS } from "../contract.ts";
 import { writeFileAtomic } from "../atomic.ts";
 
+/**
+ * The before-registration defect as real exports have it: a registration
+ * date recorded after the customer's first order. Each such order goes to a
+ * clean customer who has no other order, and that customer's registration
+ * date becomes the day after it: the order keeps its day (so the data set's
+ * trend starts where its data starts) and it is the one order that precedes
+ * the registration. Without such a customer left, the defect is dropped.
+ */
+function lateRegistrations(
+  txDefect: Map<number, string>,
+  order: Int32Array,
+  txCust: Int32Array,
+  txDay: Int32Array,
+  ent: ReturnType<typeof buildEntities>,
+): void {
+  const orders = new Int32Array(ent.volumes.customers);
+  for (const c of txCust) orders[c]++;
+  const spare = ent.cleanCustomerIndex.filter((c) => orders[c] === 0);
+  let next = 0;
+  for (const [k, kind] of [...txDefect]) {
+    if (kind !== "before_registration") continue;
+    const c = spare[next++];
+    if (c === undefined) {
+      txDefect.delete(k);
+      continue;
+    }
+    const t = order[k];
+    txCust[t] = c;
+    ent.regDay[c] = txDay[t] + 1;
+    ent.customerRows[c].row[5] = isoOf(ent.regDay[c]);
+  }
+}
+
 /** Options for {@linkcode generateShop}. */
 export interface ShopOptions {
   seed: number;
@@ -76,7 +109,6 @@ export async function generateShop(
   await Deno.mkdir(outDir, { recursive: true });
   const ent = buildEntities(options);
   const { volumes, regDay, homeAddress, priceCents, custId, prodId } = ent;
-  const cleanCustomers = ent.cleanCustomerIndex;
   const nc = volumes.customers;
   const np = volumes.products;
   const manifest: DefectRecord[] = [];
@@ -98,9 +130,6 @@ export async function generateShop(
     await w.close();
     return w;
   };
-  const customers = await writeTable("customers", ent.customerRows);
-  const products = await writeTable("products", ent.productRows);
-
   // ---- transactions and items -------------------------------------------
   const trng = new Rng(seed, "transactions");
   const nt = volumes.transactions;
@@ -114,10 +143,21 @@ export async function generateShop(
   const nItems = new Uint8Array(nt);
   const perDay = new Int32Array(last - first + 2);
   let totalItems = 0;
+  // The day first, with the season's weights, then a customer already
+  // registered on it: drawing the customer first and clamping the day to
+  // the registration piled late registrants' orders onto the last days of
+  // the data set (a spike on its last day that no shop has).
+  let earliest = 0;
+  for (let c = 1; c < nc; c++) if (regDay[c] < regDay[earliest]) earliest = c;
   for (let t = 0; t < nt; t++) {
-    const c = custOrder[trng.weighted(custRank)];
+    const day = seasonal.draw(trng.next(), first);
+    let c = custOrder[trng.weighted(custRank)];
+    for (let tries = 0; regDay[c] > day && tries < 50; tries++) {
+      c = custOrder[trng.weighted(custRank)];
+    }
+    if (regDay[c] > day) c = earliest;
     txCust[t] = c;
-    txDay[t] = seasonal.draw(trng.next(), regDay[c]);
+    txDay[t] = day;
     nItems[t] = Math.min(np, 1 + trng.weighted(ITEM_COUNT_WEIGHTS));
     totalItems += nItems[t];
     perDay[txDay[t] - first + 1]++;
@@ -128,6 +168,9 @@ export async function generateShop(
   for (let t = 0; t < nt; t++) order[perDay[txDay[t] - first]++] = t;
 
   const txDefect = planDefects(trng, "transactions", nt, rate);
+  lateRegistrations(txDefect, order, txCust, txDay, ent);
+  const customers = await writeTable("customers", ent.customerRows);
+  const products = await writeTable("products", ent.productRows);
   const irng = new Rng(seed, "items");
   const itemDefect = planDefects(irng, "transaction_items", totalItems, rate);
   const txId = idMaker("TXN", nt, 5);
@@ -149,12 +192,8 @@ export async function generateShop(
     const t = order[k];
     const id = txId(k + 1);
     const kind = txDefect.get(k);
-    let c = txCust[t];
-    let day = txDay[t];
-    if (kind === "before_registration" && cleanCustomers.length) {
-      c = trng.pick(cleanCustomers);
-      day = regDay[c] - trng.range(1, 90);
-    }
+    const c = txCust[t];
+    const day = txDay[t];
     // Items first: the stated total is the sum of the stated line totals.
     let total = 0;
     chosen.clear();

@@ -3,7 +3,14 @@
 -- ecom.full_refresh
 -- ('on' marks ids missing from a full snapshot inactive), ecom.business_date
 -- (the increment's day, '' for full loads: an older day never overwrites a
--- row a later day wrote).
+-- row a later day wrote), ecom.earliest_date and ecom.latest_date (the
+-- plausible range of dates: quality.earliestDate, and the business day plus
+-- one day of slack; lib/plausible.ts).
+--
+-- Only mandatory values reject a row (docs/data_quality.md). An invalid
+-- optional value (an email or phone of the wrong form, a negative or
+-- unparseable cost or stock, an unparseable time, total or line total) is
+-- set to NULL and counted by nulled_values; the row is kept.
 --
 -- Every staging row ends up in exactly one state: accepted (upserted into
 -- production), rejected (production.rejected_records, with every reason), or
@@ -29,8 +36,10 @@ base AS (
     coalesce(btrim(customer_id), '') AS customer_id,
     nullif(initcap(btrim(first_name)), '') AS first_name,
     nullif(initcap(btrim(last_name)), '') AS last_name,
-    util.norm_email(email) AS email,
-    util.clean_phone(phone) AS phone,
+    CASE WHEN util.is_email(email) THEN util.norm_email(email) END AS email,
+    CASE WHEN util.is_phone(phone) THEN util.clean_phone(phone) END AS phone,
+    NOT util.blank(email) AND NOT util.is_email(email) AS email_invalid,
+    NOT util.blank(phone) AND NOT util.is_phone(phone) AS phone_invalid,
     CASE WHEN util.is_date(registration_date) THEN btrim(registration_date)::date END
       AS registration_date,
     nullif(btrim(city), '') AS city,
@@ -41,7 +50,13 @@ base AS (
       CASE WHEN util.blank(customer_id) THEN 'missing_customer_id' END,
       CASE WHEN util.blank(registration_date) THEN 'missing_registration_date' END,
       CASE WHEN NOT util.blank(registration_date) AND NOT util.is_date(registration_date)
-        THEN 'unparseable_registration_date' END
+        THEN 'unparseable_registration_date' END,
+      CASE WHEN util.is_date(registration_date)
+          AND btrim(registration_date)::date > current_setting('ecom.latest_date')::date
+        THEN 'future_registration_date' END,
+      CASE WHEN util.is_date(registration_date)
+          AND btrim(registration_date)::date < current_setting('ecom.earliest_date')::date
+        THEN 'implausible_registration_date' END
     ], NULL) AS reasons
   FROM s
 ),
@@ -69,7 +84,7 @@ emails AS (
   FROM dedup
 )
 SELECT source_row, source_file, customer_id, first_name, last_name, email, phone,
-  registration_date, city, state, country, age_group,
+  registration_date, city, state, country, age_group, email_invalid, phone_invalid,
   CASE WHEN rn_exact > 1 THEN 'collapsed'
     WHEN cardinality(reasons2) = 0 AND coalesce(email_rank, 1) = 1 THEN 'accepted'
     ELSE 'rejected' END AS status,
@@ -144,25 +159,29 @@ base AS (
     nullif(btrim(category), '') AS category,
     nullif(btrim(sub_category), '') AS sub_category,
     CASE WHEN util.is_num(price) THEN round(btrim(price)::numeric, 2) END AS price,
-    CASE WHEN util.is_num(cost) THEN round(btrim(cost)::numeric, 2) END AS cost,
+    CASE WHEN util.is_num(cost) AND btrim(cost)::numeric >= 0
+        AND round(btrim(cost)::numeric, 2) < 1e10
+      THEN round(btrim(cost)::numeric, 2) END AS cost,
     nullif(btrim(brand), '') AS brand,
-    CASE WHEN util.is_int(stock_quantity) THEN btrim(stock_quantity)::int END AS stock_quantity,
+    CASE WHEN util.is_int(stock_quantity) AND btrim(stock_quantity)::int >= 0
+      THEN btrim(stock_quantity)::int END AS stock_quantity,
     nullif(btrim(supplier_id), '') AS supplier_id,
+    -- Optional values that do not hold: NULL in production, counted.
+    CASE WHEN util.blank(cost) THEN NULL
+      WHEN NOT util.is_num(cost) THEN 'unparseable_cost'
+      WHEN btrim(cost)::numeric < 0 THEN 'negative_cost'
+      WHEN round(btrim(cost)::numeric, 2) >= 1e10 THEN 'cost_out_of_range' END AS cost_invalid,
+    CASE WHEN util.blank(stock_quantity) THEN NULL
+      WHEN NOT util.is_int(stock_quantity) THEN 'unparseable_stock_quantity'
+      WHEN btrim(stock_quantity)::int < 0 THEN 'negative_stock_quantity' END AS stock_invalid,
     array_remove(ARRAY[
       CASE WHEN util.blank(product_id) THEN 'missing_product_id' END,
       CASE WHEN util.blank(price) THEN 'missing_price' END,
       CASE WHEN NOT util.blank(price) AND NOT util.is_num(price) THEN 'unparseable_price' END,
-      CASE WHEN NOT util.blank(cost) AND NOT util.is_num(cost) THEN 'unparseable_cost' END,
-      CASE WHEN NOT util.blank(stock_quantity) AND NOT util.is_int(stock_quantity)
-        THEN 'unparseable_stock_quantity' END,
       CASE WHEN util.is_num(price) AND btrim(price)::numeric < 0 THEN 'negative_price' END,
-      CASE WHEN util.is_num(cost) AND btrim(cost)::numeric < 0 THEN 'negative_cost' END,
       -- Parses, but does not fit numeric(12,2): rejected, not a failed load.
       CASE WHEN util.is_num(price) AND abs(round(btrim(price)::numeric, 2)) >= 1e10
-          OR util.is_num(cost) AND abs(round(btrim(cost)::numeric, 2)) >= 1e10
-        THEN 'amount_out_of_range' END,
-      CASE WHEN util.is_int(stock_quantity) AND btrim(stock_quantity)::int < 0
-        THEN 'negative_stock_quantity' END
+        THEN 'amount_out_of_range' END
     ], NULL) AS reasons
   FROM s
 ),
@@ -173,7 +192,7 @@ ranked AS (
   FROM base
 )
 SELECT source_row, source_file, product_id, product_name, category, sub_category, price, cost,
-  brand, stock_quantity, supplier_id,
+  brand, stock_quantity, supplier_id, cost_invalid, stock_invalid,
   CASE WHEN rn_exact > 1 THEN 'collapsed'
     WHEN cardinality(reasons) = 0 AND winner = source_row THEN 'accepted'
     ELSE 'rejected' END AS status,
@@ -225,20 +244,28 @@ SELECT count(*)::int AS deactivated FROM d;
 -- (sql/work/typed.sql, built by lib/typed_staging.ts before this runs).
 CREATE TEMP TABLE v_transactions ON COMMIT DROP AS
 SELECT staging_ctid, source_row, source_file, transaction_id, customer_id, transaction_date,
-  transaction_time, payment_method, shipping_address, stated_total_amount,
+  transaction_time, payment_method, shipping_address, stated_total_amount, time_invalid,
+  total_invalid,
   CASE WHEN cardinality(reasons) = 0 THEN 'accepted' ELSE 'rejected' END AS status, reasons
 FROM (
   SELECT w.staging_ctid, w.source_row, w.source_file, coalesce(w.id, '') AS transaction_id,
     w.cust AS customer_id, w.transaction_date, w.transaction_time,
     coalesce(w.payment_name, w.payment_raw) AS payment_method, w.shipping_address,
     round(w.total_amount, 2) AS stated_total_amount,
+    -- Optional: an unparseable time is NULL; the total is computed from the items.
+    NOT w.time_blank AND NOT w.time_ok AS time_invalid,
+    NOT w.total_blank AND NOT w.total_ok AS total_invalid,
     array_remove(ARRAY[
       CASE WHEN w.id_blank THEN 'missing_transaction_id' END,
       CASE WHEN w.cust_blank THEN 'missing_customer_id' END,
       CASE WHEN w.date_blank THEN 'missing_transaction_date' END,
       CASE WHEN NOT w.date_blank AND NOT w.date_ok THEN 'unparseable_transaction_date' END,
-      CASE WHEN NOT w.time_blank AND NOT w.time_ok THEN 'unparseable_transaction_time' END,
-      CASE WHEN NOT w.total_blank AND NOT w.total_ok THEN 'unparseable_total_amount' END,
+      -- It did not happen as recorded: after the business day being loaded
+      -- (one day of slack for time zones), or before the earliest plausible day.
+      CASE WHEN w.transaction_date > current_setting('ecom.latest_date')::date
+        THEN 'future_transaction_date' END,
+      CASE WHEN w.transaction_date < current_setting('ecom.earliest_date')::date
+        THEN 'implausible_transaction_date' END,
       -- The parent must be in production (this load's or an earlier one).
       CASE WHEN NOT w.cust_blank AND pc.customer_id IS NULL
         THEN CASE WHEN vc.customer_id IS NOT NULL
@@ -311,6 +338,8 @@ ANALYZE k_transactions, k_products;
 CREATE TEMP TABLE v_items ON COMMIT DROP AS
 SELECT staging_ctid, source_row, source_file, item_id, transaction_id, product_id, quantity,
   unit_price, discount_percentage, stated_line_total,
+  -- Derived: an unparseable stated line total is replaced by the formula.
+  NOT lt_blank AND NOT lt_ok AS line_total_invalid,
   -- Keep the stated amount when it is within a cent of the formula.
   CASE WHEN stated_line_total IS NOT NULL AND abs(stated_line_total - computed) <= 0.01
     THEN stated_line_total ELSE computed END AS line_total,
@@ -320,7 +349,7 @@ FROM (
   SELECT c.*,
     -- Most rows are clean: one test instead of building an array per row.
     CASE WHEN item_id <> '' AND NOT txn_blank AND NOT prod_blank AND q_ok AND p_ok
-      AND (d_blank OR d_ok) AND (lt_blank OR lt_ok) AND quantity > 0 AND unit_price >= 0
+      AND (d_blank OR d_ok) AND quantity > 0 AND unit_price >= 0
       AND discount_percentage BETWEEN 0 AND 100 AND txn_known AND prod_known
       -- Fits numeric(12,2) and numeric(14,2).
       AND unit_price < 1e10 AND abs(computed) < 1e12
@@ -333,7 +362,6 @@ FROM (
       CASE WHEN NOT q_blank AND NOT q_ok THEN 'unparseable_quantity' END,
       CASE WHEN NOT p_blank AND NOT p_ok THEN 'unparseable_unit_price' END,
       CASE WHEN NOT d_blank AND NOT d_ok THEN 'unparseable_discount_percentage' END,
-      CASE WHEN NOT lt_blank AND NOT lt_ok THEN 'unparseable_line_total' END,
       CASE WHEN quantity <= 0 THEN 'non_positive_quantity' END,
       CASE WHEN unit_price < 0 THEN 'negative_unit_price' END,
       CASE WHEN discount_percentage NOT BETWEEN 0 AND 100 THEN 'discount_out_of_range' END,
@@ -595,6 +623,27 @@ UNION ALL SELECT 'transaction_items',
   END,
   (SELECT count(*)::int FROM production.rejected_records r
     WHERE r.run_id = current_setting('ecom.run_id') AND r.table_name = 'transaction_items');
+
+-- name: nulled_values
+-- Optional values that did not hold, set to NULL (or recomputed) in the rows
+-- this load accepted; reported in transformation_summary.json.
+SELECT table_name, reason, count(*)::int AS rows FROM (
+  SELECT 'customers' AS table_name, 'malformed_email' AS reason FROM v_customers
+    WHERE status = 'accepted' AND email_invalid
+  UNION ALL SELECT 'customers', 'malformed_phone' FROM v_customers
+    WHERE status = 'accepted' AND phone_invalid
+  UNION ALL SELECT 'products', cost_invalid FROM v_products
+    WHERE status = 'accepted' AND cost_invalid IS NOT NULL
+  UNION ALL SELECT 'products', stock_invalid FROM v_products
+    WHERE status = 'accepted' AND stock_invalid IS NOT NULL
+  UNION ALL SELECT 'transactions', 'unparseable_transaction_time' FROM v_transactions
+    WHERE status = 'accepted' AND time_invalid
+  UNION ALL SELECT 'transactions', 'unparseable_total_amount' FROM v_transactions
+    WHERE status = 'accepted' AND total_invalid
+  UNION ALL SELECT 'transaction_items', 'unparseable_line_total' FROM v_items
+    WHERE status = 'accepted' AND line_total_invalid
+) n
+GROUP BY 1, 2 ORDER BY 1, 2;
 
 -- name: reject_reasons
 SELECT table_name, reason, count(*)::int AS rows

@@ -27,7 +27,9 @@ f AS (
     NOT util.blank(customer_id) AND rn_id > 1 AND rn_exact = 1 AS f_conflict,
     NOT util.blank(registration_date) AND NOT util.is_date(registration_date) AS f_date,
     NOT util.blank(email) AND NOT util.is_email(email) AS f_email,
-    util.is_date(registration_date) AND btrim(registration_date)::date > current_date AS f_future,
+    -- Outside the plausible range: $1 latest, $2 earliest (lib/plausible.ts).
+    util.is_date(registration_date)
+      AND btrim(registration_date)::date NOT BETWEEN $2::date AND $1::date AS f_future,
     NOT util.blank(age_group) AND NOT util.is_age_group(age_group) AS f_category
   FROM c LEFT JOIN e USING (source_row)
 ),

@@ -50,7 +50,8 @@ flags AS NOT MATERIALIZED (
     NOT date_blank AND NOT date_ok AS f_date,
     NOT time_blank AND NOT time_ok AS f_time,
     NOT total_blank AND NOT total_ok AS f_number,
-    date_ok AND transaction_date > current_date AS f_future,
+    -- Outside the plausible range: $1 latest, $2 earliest (lib/plausible.ts).
+    date_ok AND transaction_date NOT BETWEEN $2::date AND $1::date AS f_future,
     NOT pay_blank AND payment_name IS NULL AS f_payment,
     NOT cust_blank AND cust.customer_id IS NULL AND pc.customer_id IS NULL AS f_orphan,
     item.transaction_id IS NULL AS no_items,

@@ -5,12 +5,11 @@
 -- every sale, however old, finds the version valid on its date.
 
 -- name: fill_dates
+-- Whole years around the accepted facts (and the day changes take effect):
+-- the calendar of reports spans the sales, not the customers' registrations.
 WITH bounds AS (
-  SELECT
-    least((SELECT min(transaction_date) FROM production.transactions),
-      (SELECT min(registration_date) FROM production.customers)) AS lo,
+  SELECT (SELECT min(transaction_date) FROM production.transactions) AS lo,
     greatest((SELECT max(transaction_date) FROM production.transactions),
-      (SELECT max(registration_date) FROM production.customers),
       current_setting('ecom.as_of')::date) AS hi
 ),
 days AS (
