@@ -17,7 +17,8 @@ import * as pipeline from "./tasks/pipeline.ts";
 import * as schedule from "./tasks/schedule.ts";
 import * as dbServe from "./tasks/db_serve.ts";
 import * as serveDashboard from "./tasks/serve_dashboard.ts";
-import type { Command } from "./lib/cli.ts";
+import { type Command, VERSION } from "./lib/cli.ts";
+import { closest } from "./lib/suggest.ts";
 
 interface Entry {
   command: Command;
@@ -47,6 +48,7 @@ function usage(): string {
     "ecom - e-commerce data pipeline: CSV -> staging -> production -> warehouse -> analytics",
     "",
     "Usage: ecom <subcommand> [options]     (ecom <subcommand> --help for its options)",
+    "       ecom --version",
     "",
     "Subcommands:",
     ...Object.entries(SUBCOMMANDS).map(([name, e]) =>
@@ -65,9 +67,18 @@ export async function main(args: string[]): Promise<number> {
     console.log(usage());
     return name ? 0 : 2;
   }
+  if (name === "--version" || name === "-V" || name === "version") {
+    console.log(`ecom-pipeline ${VERSION}`);
+    return 0;
+  }
   const entry = SUBCOMMANDS[name];
   if (!entry) {
-    console.error(`ecom: unknown subcommand "${name}"\n\n${usage()}`);
+    const guess = closest(name, Object.keys(SUBCOMMANDS));
+    console.error(
+      guess
+        ? `ecom: unknown subcommand "${name}"; did you mean "${guess}"?\n  see: ecom --help`
+        : `ecom: unknown subcommand "${name}"\n\n${usage()}`,
+    );
     return 2;
   }
   return await entry.main(rest);

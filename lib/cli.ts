@@ -11,6 +11,8 @@ import { describeError, PipelineError } from "./errors.ts";
 import { log, setupLogging, shutdownLogging } from "./log.ts";
 import { type Db, openDb } from "./db.ts";
 import { maskSecrets } from "./mask.ts";
+import { closest } from "./suggest.ts";
+import denoJson from "../deno.json" with { type: "json" };
 import {
   installInterruptHandlers,
   InterruptedError,
@@ -37,6 +39,8 @@ export interface Command {
   summary: string;
   /** Extra help text after the flags. */
   details?: string;
+  /** Takes positional arguments (most commands take none). */
+  positionals?: boolean;
   flags: Flag[];
   /**
    * The command writes the database or the data directory: it runs under the
@@ -96,8 +100,12 @@ export const GLOBAL_FLAGS: Flag[] = [
       "when another run holds the lock, wait this long for it instead of exiting 1",
     defaultText: "0",
   },
-  { name: "help", type: "boolean", help: "show this help" },
+  { name: "help", type: "boolean", help: "show this help (also -h)" },
+  { name: "version", type: "boolean", help: "print the version and exit" },
 ];
+
+/** The toolkit's version, from deno.json. */
+export const VERSION: string = denoJson.version;
 
 /** What a command body receives. */
 export interface CommandContext {
@@ -138,17 +146,38 @@ export function helpText(cmd: Command, usagePrefix = "ecom"): string {
  */
 export function parseCommand(cmd: Command, args: string[]) {
   const all = [...cmd.flags, ...GLOBAL_FLAGS];
-  const options: Record<string, { type: "string" | "boolean" }> = {};
+  const options: Record<
+    string,
+    { type: "string" | "boolean"; short?: string }
+  > = {};
   for (const f of all) {
     options[f.name] = { type: f.type === "boolean" ? "boolean" : "string" };
   }
+  options.help.short = "h";
   let parsed;
   try {
-    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new PipelineError("USAGE", (err as Error).message, {
-      hint: `see: ecom ${cmd.name} --help`,
+    parsed = parseArgs({
+      args: joinNegativeValues(args, all),
+      options,
+      allowPositionals: true,
+      strict: true,
     });
+  } catch (err) {
+    throw usageError(cmd, all, err as Error);
+  }
+  if (parsed.positionals.length && !cmd.positionals) {
+    const [first] = parsed.positionals;
+    const guess = first.startsWith("-") ? undefined : closest(
+      first,
+      all.map((f) => f.name),
+    );
+    throw new PipelineError(
+      "USAGE",
+      `unexpected argument "${first}"${
+        guess ? ` (did you mean --${guess}?)` : ""
+      }`,
+      { hint: `see: ecom ${cmd.name} --help` },
+    );
   }
   const values: Record<string, string | number | boolean | undefined> = {};
   const flags: Record<string, unknown> = {};
@@ -190,9 +219,18 @@ export async function runCommand(
       console.log(helpText(cmd));
       return 0;
     }
+    if (values.version) {
+      console.log(`ecom-pipeline ${VERSION}`);
+      return 0;
+    }
     const config = await loadConfig({
       flags,
       configFile: values.config as string | undefined,
+      flagNames: Object.fromEntries(
+        [...cmd.flags, ...GLOBAL_FLAGS].filter((f) => f.config).map((
+          f,
+        ) => [f.config!, f.name]),
+      ),
     });
     await setupLogging({ logDir: config.logDir, level: config.logLevel });
     installInterruptHandlers();
@@ -246,6 +284,48 @@ export async function runCommand(
     await db?.close().catch(() => {});
     await shutdownLogging();
   }
+}
+
+/**
+ * `--scale -1` is a value to a person, an ambiguous flag to parseArgs: a
+ * value flag followed by a negative number becomes `--scale=-1`, so the
+ * value is judged (and refused with its own message) instead.
+ */
+function joinNegativeValues(args: string[], flags: Flag[]): string[] {
+  const valued = new Set(
+    flags.filter((f) => f.type !== "boolean").map((f) => `--${f.name}`),
+  );
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (valued.has(args[i]) && /^-\d/.test(args[i + 1] ?? "")) {
+      out.push(`${args[i]}=${args[++i]}`);
+    } else out.push(args[i]);
+  }
+  return out;
+}
+
+/** parseArgs' complaint, in our words, with the likely meant flag. */
+function usageError(cmd: Command, flags: Flag[], err: Error): PipelineError {
+  const unknown = err.message.match(/Unknown option '(-{1,2})([^']+)'/);
+  if (unknown) {
+    const guess = closest(unknown[2], flags.map((f) => f.name));
+    return new PipelineError(
+      "USAGE",
+      `unknown option ${unknown[1]}${unknown[2]}${
+        guess ? ` (did you mean --${guess}?)` : ""
+      }`,
+      { hint: `see: ecom ${cmd.name} --help` },
+    );
+  }
+  const missing = err.message.match(/Option '([^ ']+)[^']*' argument missing/);
+  if (missing) {
+    return new PipelineError("USAGE", `${missing[1]} needs a value`, {
+      hint: `see: ecom ${cmd.name} --help`,
+    });
+  }
+  return new PipelineError("USAGE", err.message, {
+    hint: `see: ecom ${cmd.name} --help`,
+  });
 }
 
 /** One line describing a failure: our errors, database errors, permission errors. */

@@ -212,6 +212,8 @@ export interface LoadConfigOptions {
   flags?: Record<string, unknown>;
   /** Explicit config file; otherwise `ECOM_CONFIG` or `./ecom.config.json` if present. */
   configFile?: string;
+  /** The flag each command-line value came from, to name it in errors. */
+  flagNames?: Record<string, string>;
 }
 
 /**
@@ -245,12 +247,18 @@ export async function loadConfig(
       const path = issue.path.join(".");
       const value = getPath(merged, path);
       const from = origin.get(path) ?? "defaults";
+      const flag = from === "command line" && options.flagNames?.[path];
+      if (flag) return `--${flag} ${JSON.stringify(value)}: ${issue.message}`;
       return `${path} = ${
         JSON.stringify(value)
       } (from ${from}): ${issue.message}`;
     });
+    // A bad value typed on the command line is a usage error (exit 2).
+    const fromCommandLine = parsed.error.issues.every((issue) =>
+      origin.get(issue.path.join(".")) === "command line"
+    );
     throw new PipelineError(
-      "CONFIG_INVALID",
+      fromCommandLine ? "USAGE" : "CONFIG_INVALID",
       `Invalid configuration: ${lines.join("; ")}`,
     );
   }

@@ -15,7 +15,9 @@ import {
   type LogRecord,
   reset,
   type Sink,
+  withContext,
 } from "@logtape/logtape";
+import { AsyncLocalStorage } from "node:async_hooks";
 import { getRotatingFileSink } from "@logtape/file";
 import { maskSecrets } from "./mask.ts";
 import { PipelineError } from "./errors.ts";
@@ -66,6 +68,9 @@ export async function setupLogging(options: LoggingOptions): Promise<void> {
   });
   await configure({
     reset: true,
+    // Properties set with withLogContext (the run id) reach every record
+    // logged inside, in whichever module.
+    contextLocalStorage: new AsyncLocalStorage(),
     sinks: {
       console: filterLevel(
         getConsoleSink({ formatter: consoleFormatter }),
@@ -97,6 +102,17 @@ export async function shutdownLogging(): Promise<void> {
   if (!configured) return;
   configured = false;
   await reset();
+}
+
+/**
+ * Runs `fn` with `properties` on every log record it writes, e.g. the run id,
+ * so each line of the JSON log says which run it belongs to.
+ */
+export function withLogContext<T>(
+  properties: Record<string, unknown>,
+  fn: () => T,
+): T {
+  return withContext(properties, fn);
 }
 
 /** Returns the logger for one component, e.g. `log("ingest")`. */

@@ -8,8 +8,11 @@
 
 /** A progress reporter for one task. */
 export interface Progress {
-  /** Sets the amount done so far (same unit as `total`), and the total if it changed. */
-  update(done: number, total?: number): void;
+  /**
+   * Sets the amount done so far (same unit as `total`), the total if it
+   * changed, and what is under way.
+   */
+  update(done: number, total?: number, note?: string): void;
   /** Finishes the bar; plain mode prints nothing more (the stage prints its summary). */
   done(): void;
 }
@@ -47,6 +50,7 @@ export function progress(
   const start = performance.now();
   let lastDraw = 0;
   let current = 0;
+  let note = "";
   const write = (s: string) => Deno.stdout.writeSync(encoder.encode(s));
 
   const line = (final: boolean) => {
@@ -57,22 +61,25 @@ export function progress(
       const fill = Math.round(pct * width);
       const bar = "#".repeat(fill) + "-".repeat(width - fill);
       write(
-        `\r${label} [${bar}] ${(pct * 100).toFixed(0).padStart(3)}% ${
+        `\r\x1b[2K${label} [${bar}] ${(pct * 100).toFixed(0).padStart(3)}% ${
           fmt(current)
-        }/${fmt(total)} ${secs.toFixed(1)}s${final ? "\n" : ""}`,
+        }/${fmt(total)} ${secs.toFixed(1)}s${note && !final ? ` ${note}` : ""}${
+          final ? "\n" : ""
+        }`,
       );
     } else if (!final) {
       write(
         `${label}: ${(pct * 100).toFixed(0)}% (${fmt(current)}/${
           fmt(total)
-        }) after ${secs.toFixed(0)}s\n`,
+        }) after ${secs.toFixed(0)}s${note ? `, at ${note}` : ""}\n`,
       );
     }
   };
 
   return {
-    update(n, newTotal) {
+    update(n, newTotal, newNote) {
       current = n;
+      if (newNote !== undefined) note = newNote;
       if (newTotal !== undefined) total = newTotal;
       const now = performance.now();
       if (tty ? now - lastDraw > 100 : now - lastDraw > interval) {

@@ -6,6 +6,7 @@
  */
 import type { Db, Row } from "./db.ts";
 import type { Logger } from "./log.ts";
+import { progress } from "./progress.ts";
 
 /**
  * Splits `text` into its named statements, in file order.
@@ -30,20 +31,30 @@ export function namedStatements(text: string): Map<string, string> {
 /**
  * Runs named statements in file order on `db` (usually a transaction) and
  * returns each one's rows by name, logging each statement's time at debug.
+ * With `label`, long work shows progress: a bar on a terminal, a plain line
+ * every few seconds otherwise, naming the statement under way.
  */
 export async function runNamed(
   db: Db,
   statements: Map<string, string>,
   logger: Logger,
+  label?: string,
 ): Promise<Record<string, Row[]>> {
   const results: Record<string, Row[]> = {};
+  const bar = label
+    ? progress(label, statements.size, { format: (n) => `${n} steps` })
+    : undefined;
+  let done = 0;
   for (const [name, sql] of statements) {
     const t0 = performance.now();
+    bar?.update(done, undefined, name);
     results[name] = await db.query(sql);
+    bar?.update(++done, undefined, name);
     logger.debug("{name} in {ms} ms", {
       name,
       ms: Math.round(performance.now() - t0),
     });
   }
+  bar?.done();
   return results;
 }

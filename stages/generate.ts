@@ -184,10 +184,9 @@ export function dailyDir(config: Config, date: string): string {
 
 /** A valid calendar date `YYYY-MM-DD`, or a usage error naming the flag. */
 export function checkDate(value: string, flag: string): string {
-  if (
-    !/^\d{4}-\d{2}-\d{2}$/.test(value) ||
-    isoOf(dayOf(value)) !== value
-  ) {
+  const day = /^\d{4}-\d{2}-\d{2}$/.test(value) ? dayOf(value) : NaN;
+  // 2026-13-45 parses to NaN; 2026-02-30 to a day that prints otherwise.
+  if (!Number.isFinite(day) || isoOf(day) !== value) {
     throw new PipelineError(
       "USAGE",
       `${flag} must be a calendar date YYYY-MM-DD: got "${value}"`,

@@ -113,7 +113,11 @@ export async function runIngest(
 
   await setupStaging(db);
   const bar = progress("ingest", totalBytes, {
-    format: (b) => `${(b / 2 ** 20).toFixed(0)}MiB`,
+    // One decimal below 10 MiB: "0.3 MiB/2.4 MiB", not "0MiB/2MiB".
+    format: (b) => {
+      const mib = b / 2 ** 20;
+      return `${mib < 10 ? mib.toFixed(1) : mib.toFixed(0)} MiB`;
+    },
   });
   let doneBytes = 0;
   const tables = {} as Record<Table, TableLoad>;

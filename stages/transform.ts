@@ -117,7 +117,12 @@ export async function runTransform(
     );
     // Usually built by the quality stage for this staging load already.
     await ensureTypedStaging(tx);
-    const results = await runNamed(tx, STATEMENTS, logger) as Record<
+    const results = await runNamed(
+      tx,
+      STATEMENTS,
+      logger,
+      "transform",
+    ) as Record<
       string,
       Record<string, unknown>[]
     >;

@@ -162,7 +162,12 @@ export async function runWarehouse(
            RESTART IDENTITY`,
       );
     }
-    const results = await runNamed(tx, STATEMENTS, logger) as Record<
+    const results = await runNamed(
+      tx,
+      STATEMENTS,
+      logger,
+      "warehouse",
+    ) as Record<
       string,
       Record<string, number>[]
     >;

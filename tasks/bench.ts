@@ -19,11 +19,14 @@ import { PipelineError } from "../lib/errors.ts";
 import { log } from "../lib/log.ts";
 import { STEPS } from "./pipeline.ts";
 import { round } from "../lib/stage.ts";
+import { newRunId } from "../lib/run_id.ts";
+import { writeFileAtomic } from "../lib/atomic.ts";
 import { setupStaging } from "../stages/ingest.ts";
 import { setupWarehouse } from "../stages/warehouse.ts";
 import resetSql from "../sql/warehouse/reset.sql" with { type: "text" };
 
 export const command: Command = {
+  writes: true,
   name: "bench",
   summary:
     "time each stage (and psql \\copy on a server) and write JSON figures",
@@ -56,9 +59,10 @@ export const command: Command = {
       defaultText: "the last",
     },
     {
-      name: "fresh",
+      name: "warm",
       type: "boolean",
-      help: "empty production and the warehouse before each run (first loads)",
+      help:
+        "keep production and the warehouse between runs (re-runs); by default each run starts empty (first loads), so runs are independent",
     },
     {
       name: "out",
@@ -161,6 +165,9 @@ export async function runBench(
   const qualityTransform: number[] = [];
   let copyRows = 0;
   for (let run = 1; run <= runs; run++) {
+    // Each run is a run of its own: its rejects and quality results are
+    // recorded under its own id.
+    const runId = newRunId();
     const db = await openDb(cfg);
     let total = 0;
     const qt: number[] = [];
@@ -182,7 +189,7 @@ export async function runBench(
         const result = await step.run({
           config: cfg,
           db: () => Promise.resolve(db),
-          runId: "bench",
+          runId,
           options: {},
         });
         const seconds = (performance.now() - t0) / 1000;
@@ -255,14 +262,14 @@ export function main(args: string[]): Promise<number> {
       backend,
       runs,
       ctx.values.until as string | undefined,
-      ctx.values.fresh as boolean | undefined,
+      !(ctx.values.warm as boolean | undefined),
     );
     const out = (ctx.values.out as string | undefined) ??
       `${ctx.config.dataDir}/processed/bench.json`;
     await Deno.mkdir(out.slice(0, Math.max(0, out.lastIndexOf("/"))) || ".", {
       recursive: true,
     });
-    await Deno.writeTextFile(out, JSON.stringify(doc, null, 2) + "\n");
+    await writeFileAtomic(out, JSON.stringify(doc, null, 2) + "\n");
     console.log(JSON.stringify(doc, null, 2));
     console.log(`bench: written to ${out}`);
   });

@@ -11,11 +11,11 @@ import { type Command, runCommand } from "../lib/cli.ts";
 import type { Config } from "../lib/config.ts";
 import { type Db, openDb } from "../lib/db.ts";
 import { describeError, PipelineError } from "../lib/errors.ts";
-import { log } from "../lib/log.ts";
+import { log, withLogContext } from "../lib/log.ts";
 import { processedDir, writeReport } from "../lib/report.ts";
 import { withRetry } from "../lib/retry.ts";
 import { newRunId } from "../lib/run_id.ts";
-import { n, round, type StageResult } from "../lib/stage.ts";
+import { round, type StageResult } from "../lib/stage.ts";
 import { maskSecrets } from "../lib/mask.ts";
 import { checkDate, dailyDir, runGenerate } from "../stages/generate.ts";
 import { ensureLockHeld } from "../lib/lock.ts";
@@ -40,6 +40,7 @@ import { runWarehouse } from "../stages/warehouse.ts";
 import { runAnalytics } from "../stages/analytics.ts";
 import { runDashboard } from "../stages/dashboard.ts";
 import { copyFileAtomic } from "../lib/atomic.ts";
+import { closest } from "../lib/suggest.ts";
 
 /** One step of the pipeline. */
 export interface Step {
@@ -155,16 +156,47 @@ export const command: Command = {
       help: "load your own CSV files from DIR (implies --skip-generate)",
     },
     {
+      name: "from-step",
+      type: "string",
+      arg: "STEP",
+      help: "start at this step",
+    },
+    {
+      name: "to-step",
+      type: "string",
+      arg: "STEP",
+      help: "stop after this step",
+    },
+    {
+      name: "from-date",
+      type: "string",
+      arg: "YYYY-MM-DD",
+      help: "backfill day by day from this business day",
+    },
+    {
+      name: "to-date",
+      type: "string",
+      arg: "YYYY-MM-DD",
+      help: "backfill up to this business day",
+    },
+    {
       name: "from",
       type: "string",
       arg: "STEP|DATE",
-      help: "start at this step, or backfill from this business day",
+      help: "--from-step or --from-date, by the value's shape",
     },
     {
       name: "to",
       type: "string",
       arg: "STEP|DATE",
-      help: "stop after this step, or backfill up to this business day",
+      help: "--to-step or --to-date, by the value's shape",
+    },
+    {
+      name: "scale",
+      type: "number",
+      config: "generate.scale",
+      help: "data volume multiplier for the generate step",
+      defaultText: "1",
     },
     { name: "only", type: "string", arg: "STEP", help: "run just this step" },
     {
@@ -236,9 +268,12 @@ export function selectSteps(all: Step[], o: PipelineOptions): Step[] {
     ]] as const
   ) {
     if (v !== undefined && !names.includes(v)) {
+      const guess = closest(v, names);
       throw new PipelineError(
         "USAGE",
-        `--${flag} ${v}: no such step (steps: ${names.join(", ")})`,
+        `--${flag} ${v}: no such step${
+          guess ? `; did you mean ${guess}?` : ""
+        } (steps: ${names.join(", ")})`,
       );
     }
   }
@@ -252,13 +287,22 @@ export function selectSteps(all: Step[], o: PipelineOptions): Step[] {
 }
 
 /** Runs the pipeline; returns the report (status failed at the first failed step). */
-export async function runPipeline(
+export function runPipeline(
   config: Config,
   options: PipelineOptions = {},
 ): Promise<PipelineReport> {
+  const runId = newRunId();
+  // Every line this run logs, in any stage, carries its id.
+  return withLogContext({ run_id: runId }, () => run(config, options, runId));
+}
+
+async function run(
+  config: Config,
+  options: PipelineOptions,
+  runId: string,
+): Promise<PipelineReport> {
   const logger = log("pipeline");
   const all = options.steps ?? STEPS;
-  const runId = newRunId();
   const start = new Date();
   let db: Db | undefined;
   const getDb = async () => db ??= await openDb(config);
@@ -266,6 +310,8 @@ export async function runPipeline(
     await db?.close().catch(() => {});
     db = undefined;
   };
+  // Usage first: a typo is reported before any database is opened.
+  if (!options.resume) selectSteps(all, options);
   const history = await openHistory(await getDb(), options.resume);
   let resumedFrom: string | undefined;
   if (options.resume) {
@@ -345,11 +391,12 @@ export async function runPipeline(
       report.warnings.push(
         ...(value.warnings ?? []).map((w) => `${step.name}: ${w}`),
       );
-      logger.info("{step} ok      {rows} rows  {seconds} s{retries}", {
-        step: step.name.padEnd(10),
-        rows: n(entry.records_processed).padStart(10),
-        seconds: entry.duration_seconds.toFixed(1),
-        retries: retries ? `  (${retries} retries)` : "",
+      // Numbers stay numbers: the JSON log is parsed by programs.
+      logger.info("{step} ok: {rows} rows in {seconds} s{retries}", {
+        step: step.name,
+        rows: entry.records_processed,
+        seconds: round(entry.duration_seconds, 1),
+        retries: retries ? ` (${retries} retries)` : "",
       });
     } catch (err) {
       const stopped = interruption();
@@ -501,12 +548,34 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 export function main(args: string[]): Promise<number> {
   return runCommand(command, args, async (ctx) => {
     const v = ctx.values as Record<string, string | boolean | undefined>;
-    const from = v.from as string | undefined;
-    const to = v.to as string | undefined;
     const isDate = (x: string | undefined) =>
       x !== undefined && ISO_DATE.test(x);
-    const daily = v.date !== undefined || v.rebuild || isDate(from) ||
-      isDate(to);
+    // --from/--to are the documented aliases: a date's shape picks the date.
+    const pick = (alias: string, step: string, date: string) => {
+      const a = v[alias] as string | undefined;
+      if (a !== undefined && (v[step] !== undefined || v[date] !== undefined)) {
+        throw new PipelineError(
+          "USAGE",
+          `--${alias} and --${step}/--${date} say the same thing: give one`,
+        );
+      }
+      return {
+        step: (v[step] as string | undefined) ?? (isDate(a) ? undefined : a),
+        date: (v[date] as string | undefined) ?? (isDate(a) ? a : undefined),
+      };
+    };
+    const fromPick = pick("from", "from-step", "from-date");
+    const toPick = pick("to", "to-step", "to-date");
+    const daily = v.date !== undefined || v.rebuild ||
+      fromPick.date !== undefined || toPick.date !== undefined;
+    const from = daily ? fromPick.date : fromPick.step;
+    const to = daily ? toPick.date : toPick.step;
+    if (daily && (fromPick.step || toPick.step)) {
+      throw new PipelineError(
+        "USAGE",
+        "steps (--from-step/--to-step) apply to one run, not to a run over days",
+      );
+    }
     const options: PipelineOptions = {
       skipGenerate: v["skip-generate"] as boolean | undefined,
       inputDir: v.input as string | undefined,
@@ -521,7 +590,10 @@ export function main(args: string[]): Promise<number> {
         return report.status === "success" ? 0 : 1;
       }
       for (
-        const [flag, x] of [["--date", v.date], ["--from", from], ["--to", to]]
+        const [flag, x] of [["--date", v.date], ["--from-date", from], [
+          "--to-date",
+          to,
+        ]]
       ) {
         if (x !== undefined) checkDate(x as string, flag as string);
       }

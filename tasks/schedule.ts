@@ -14,6 +14,8 @@ import type { Config } from "../lib/config.ts";
 import { openDb } from "../lib/db.ts";
 import { describeError, PipelineError } from "../lib/errors.ts";
 import { acquireFileLock, LockedError, withPipelineLock } from "../lib/lock.ts";
+import { interruption } from "../lib/interrupt.ts";
+import { schedulerLockPath } from "../lib/paths.ts";
 import { log } from "../lib/log.ts";
 import { maskSecrets } from "../lib/mask.ts";
 import { dayOf, isoOf } from "../lib/synth/dates.ts";
@@ -265,28 +267,42 @@ export function main(args: string[]): Promise<number> {
       });
     }
     await Deno.mkdir(config.dataDir, { recursive: true });
-    const lock = await acquireFileLock(
-      `${config.dataDir}/scheduler.lock`,
-      "scheduler",
-    );
+    const lock = await acquireFileLock(schedulerLockPath(config), "scheduler");
     const next = cron.nextRuns(3).map((d) => d.toISOString()).join(", ");
     await activity(
       config,
       "start",
       `schedule "${config.schedule.cron}" (UTC); next: ${next}`,
     );
+    // A signal interrupts a running tick at its next safe point (see
+    // lib/interrupt.ts): it records its run interrupted and rolls back; the
+    // scheduler waits for that, then frees its lock and exits.
+    let ticking: Promise<unknown> | undefined;
+    const runTick = async () => {
+      ticking = tick(config).catch(() => {});
+      await ticking;
+      ticking = undefined;
+    };
     const stop = () => {
-      activity(config, "stop", "signal received").finally(async () => {
-        await lock.release();
-        Deno.exit(0);
-      });
+      const busy = ticking !== undefined;
+      activity(
+        config,
+        "stop",
+        busy ? "signal received during a tick" : "signal received",
+      )
+        .then(() => ticking)
+        .finally(async () => {
+          await lock.release();
+          Deno.exit(busy ? interruption()?.exitCode ?? 0 : 0);
+        });
     };
     Deno.addSignalListener("SIGINT", stop);
     Deno.addSignalListener("SIGTERM", stop);
     // Catch-up at start-up: days missed while the scheduler was down.
-    await tick(config).catch(() => {});
+    await runTick();
     Deno.cron("ecom-pipeline daily", config.schedule.cron, async () => {
-      await tick(config).catch(() => {});
+      if (interruption()) return;
+      await runTick();
       await activity(config, "next", cron.nextRun()?.toISOString() ?? "none");
     });
     await new Promise(() => {}); // runs until a signal

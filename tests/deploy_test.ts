@@ -79,7 +79,11 @@ Deno.test("docker-compose: services, healthcheck, start order, volumes, restart 
     "scheduler",
   ]);
   const pg = c.services.postgres;
-  assert.match(pg.image!, /^postgres:\d+$/, "official image, pinned major");
+  assert.match(
+    pg.image!,
+    /^postgres:\d+\.\d+$/,
+    "official image, pinned minor",
+  );
   assert.match(pg.healthcheck.test.join(" "), /pg_isready/);
   assert.ok(
     pg.volumes.some((v: string | { source: string }) =>
@@ -96,10 +100,25 @@ Deno.test("docker-compose: services, healthcheck, start order, volumes, restart 
     const [verb, task] = s.command;
     assert.equal(verb, "task");
     assert.ok(tasks[task], `${name}: task ${task} exists in deno.json`);
+    assert.equal(s.env_file, undefined, `${name}: no whole .env handed over`);
+    assert.equal(s.environment.POSTGRES_PASSWORD, undefined, name);
+  }
+  for (const name of ["pipeline", "scheduler"]) {
     assert.match(
-      s.environment.DATABASE_URL,
+      c.services[name].environment.DATABASE_URL,
       /^postgres:\/\/.+@postgres:5432\//,
     );
+  }
+  // The dashboard serves files: no database URL, so no password.
+  assert.equal(c.services.dashboard.environment.DATABASE_URL, undefined);
+  assert.match(
+    c.services.dashboard.healthcheck.test.join(" "),
+    /\/healthz/,
+  );
+  // The build context leaves data, logs and history out.
+  const ignore = await Deno.readTextFile(`${ROOT}/.dockerignore`);
+  for (const dir of ["data/", "logs/", ".git/", "node_modules/"]) {
+    assert.match(ignore, new RegExp(`^${dir.replace(".", "\\.")}$`, "m"));
   }
   assert.equal(c.services.scheduler.restart, "unless-stopped");
   assert.deepEqual(Object.keys(raw.volumes).sort(), [
