@@ -43,6 +43,7 @@ interface Service {
   healthcheck: { test: string[] };
   volumes: (string | { source: string })[];
   restart?: string;
+  env_file?: unknown;
 }
 
 async function renderedCompose(): Promise<
