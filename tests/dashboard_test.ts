@@ -116,6 +116,53 @@ Deno.test({
         ),
       );
       assert.deepEqual(shown, expected);
+
+      // As a person reads it at 1280 px: no KPI text wider than its card.
+      const narrow = await browser.newPage({
+        viewport: { width: 1280, height: 900 },
+      });
+      await narrow.goto(
+        `file://${config.dataDir}/processed/dashboard/index.html`,
+      );
+      // A shop ten times this one: the widest figure a card must hold.
+      await narrow.evaluate(`document.querySelectorAll(".kpi .value")
+        .forEach((v) => { v.textContent = "$999,999,999"; })`);
+      // Runs in the page (a string: this file is type-checked without DOM types).
+      const overflowing = await narrow.evaluate(
+        `[...document.querySelectorAll(".kpi")]
+        .flatMap((card) => [...card.querySelectorAll("div")]
+          .filter((el) => el.scrollWidth > card.clientWidth ||
+            el.getBoundingClientRect().right > card.getBoundingClientRect().right + 0.5)
+          .map((el) => card.getAttribute("data-kpi") + ": " + el.textContent))`,
+      ) as string[];
+      assert.deepEqual(overflowing, [], "KPI text stays inside its card");
+      await narrow.close();
+      // Hovering a mark shows its figures; donut slices carry their share;
+      // growth is read in percent; product names are not cut.
+      const html = await Deno.readTextFile(
+        `${config.dataDir}/processed/dashboard/index.html`,
+      );
+      assert.ok(
+        (html.match(/<title>[^<]*Revenue: \$[0-9,]+/g) ?? []).length >= 10,
+        "bars have tooltips",
+      );
+      assert.match(html, /<text[^>]*>\d+%<\/text>/, "donut percentages");
+      await page.locator("#tab-trends").click();
+      const growthLabels = await page.locator(
+        "section#trends svg text",
+      ).allTextContents();
+      assert.ok(
+        growthLabels.some((t) => /^-?\d+%$/.test(t)),
+        "growth axis in %",
+      );
+      await page.locator("#tab-products").click();
+      const names = await page.locator("section#products svg text")
+        .allTextContents();
+      assert.ok(
+        names.every((t) => !t.endsWith("…")),
+        `no cut labels: ${names.filter((t) => t.endsWith("…"))}`,
+      );
+
       assert.deepEqual(requests, [], "no network requests");
       assert.deepEqual(errors, [], "no script errors");
 

@@ -32,14 +32,35 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const view = new vega.View(vega.parse(compiled), { renderer: "none" });
   const svg = await view.toSVG();
   view.finalize();
-  return svg;
+  return withTooltips(svg);
+}
+
+/**
+ * A static SVG has no tooltip handler, but every mark carries Vega-Lite's
+ * description of itself (its tooltip fields) as an aria-label: repeated as a
+ * <title>, browsers show it on hover, without any script.
+ */
+function withTooltips(svg: string): string {
+  return svg.replace(
+    /<(path|rect|circle|line)(\s[^>]*?)(\/?)>/g,
+    (whole, tag: string, attrs: string, selfClosing: string) => {
+      const label = attrs.match(/aria-label="([^"]*)"/)?.[1];
+      if (!label || !/role="graphics-symbol"/.test(attrs)) return whole;
+      if (/aria-roledescription="axis"/.test(attrs)) return whole;
+      const title = `<title>${label}</title>`;
+      return selfClosing
+        ? `<${tag}${attrs}>${title}</${tag}>`
+        : `<${tag}${attrs}>${title}`;
+    },
+  );
 }
 
 /** How a chart's values read. */
 export type Format = "money" | "percent" | "count";
-const AXIS: Record<Format, { format: string }> = {
+const AXIS: Record<Format, { format?: string; labelExpr?: string }> = {
   money: { format: "$,.0f" },
-  percent: { format: ".0f" },
+  // Growth figures are percentages already (12.5 means 12.5 %).
+  percent: { labelExpr: "format(datum.value, ',.0f') + '%'" },
   count: { format: ",.0f" },
 };
 const TIP: Record<Format, string> = {
@@ -64,7 +85,14 @@ export function barSpec(
     data: { values: rows },
     mark: { type: "bar", color: PALETTE[0], cornerRadiusEnd: 2 },
     encoding: {
-      y: { field: label, type: "nominal", sort: "-x", title: null },
+      y: {
+        field: label,
+        type: "nominal",
+        sort: "-x",
+        title: null,
+        // Product names are long: show them whole (Vega cuts at 180 px).
+        axis: { labelLimit: 320 },
+      },
       x: {
         field: value,
         type: "quantitative",
@@ -141,16 +169,40 @@ export function donutSpec(
   label: string,
   value: string,
 ): TopLevelSpec {
+  // Each slice says its share, on the ring and in its tooltip.
   return {
     width: 260,
     height: 260,
     data: { values: rows },
-    mark: { type: "arc", innerRadius: 70 },
+    transform: [
+      { joinaggregate: [{ op: "sum", field: value, as: "__total" }] },
+      { calculate: `datum['${value}'] / datum.__total`, as: "share" },
+    ],
     encoding: {
-      theta: { field: value, type: "quantitative" },
+      theta: { field: value, type: "quantitative", stack: true },
       color: { field: label, type: "nominal", title: null, sort: null },
-      tooltip: [{ field: label }, { field: value, format: ",.2f" }],
+      tooltip: [
+        { field: label },
+        { field: value, format: ",.2f" },
+        { field: "share", format: ".1%", title: "share" },
+      ],
     },
+    layer: [
+      { mark: { type: "arc", innerRadius: 70 } },
+      {
+        mark: { type: "text", radius: 102, fill: "#fff", fontWeight: 600 },
+        encoding: {
+          text: {
+            condition: {
+              test: "datum.share >= 0.04",
+              field: "share",
+              format: ".0%",
+            },
+            value: "",
+          },
+        },
+      },
+    ],
   } as TopLevelSpec;
 }
 

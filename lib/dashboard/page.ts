@@ -76,12 +76,14 @@ nav button[aria-selected=true] { color: var(--ink); border-bottom-color: var(--a
   font-weight: 600; }
 main { padding: 20px 28px 40px; }
 section h2 { font-size: 18px; margin: 0 0 14px; }
-.kpis { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: 12px;
+.kpis { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: 12px;
   margin-bottom: 16px; }
-.kpi { background: #fff; border-radius: 8px; padding: 12px 14px; box-shadow: 0 1px 2px #0001; }
+.kpi { background: #fff; border-radius: 8px; padding: 12px 14px; box-shadow: 0 1px 2px #0001;
+  container-type: inline-size; min-width: 0; }
 .kpi .label { color: var(--muted); font-size: 12px; text-transform: uppercase;
   letter-spacing: .04em; }
-.kpi .value { font-size: 24px; font-weight: 650; margin-top: 4px; }
+.kpi .value { font-size: min(24px, 12.5cqi); font-weight: 650; margin-top: 4px;
+  white-space: nowrap; font-variant-numeric: tabular-nums; }
 .kpi .note { color: var(--muted); font-size: 12px; }
 .panels { display: grid; grid-template-columns: repeat(auto-fill, minmax(480px, 1fr)); gap: 16px; }
 .panel { background: #fff; border-radius: 8px; padding: 14px 16px; box-shadow: 0 1px 2px #0001;
