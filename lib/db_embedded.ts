@@ -9,6 +9,7 @@ import { PGlite, type Transaction } from "@electric-sql/pglite";
 import type { CopyFromOptions, Db, Row } from "./db.ts";
 import { PipelineError } from "./errors.ts";
 import { throwIfInterrupted } from "./interrupt.ts";
+import { log } from "./log.ts";
 import { acquireFileLock, type Lock, LockedError } from "./lock.ts";
 
 type Conn = PGlite | Transaction;
@@ -64,6 +65,11 @@ async function holdDirectory(dir: string): Promise<() => Promise<void>> {
   };
 }
 
+async function isEmptyDir(dir: string): Promise<boolean> {
+  for await (const _ of Deno.readDir(dir)) return false;
+  return true;
+}
+
 /** Opens (creating if needed) the embedded database in `dir`. */
 export async function openEmbeddedDb(dir: string): Promise<Db> {
   try {
@@ -79,6 +85,15 @@ export async function openEmbeddedDb(dir: string): Promise<Db> {
     throw err;
   }
   const unhold = await holdDirectory(dir);
+  // Creating the database (initdb inside WebAssembly) takes seconds: say so,
+  // or a first run looks hung.
+  const fresh = await isEmptyDir(dir);
+  if (fresh) {
+    log("db").info(
+      "creating the embedded database in {dir} (first run only, a few seconds)",
+      { dir },
+    );
+  }
   let pg: PGlite;
   try {
     pg = await PGlite.create(dir, {

@@ -137,3 +137,119 @@ Deno.test("the generate task cannot open a network connection", async () => {
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /NotCapable|Requires net access/);
 });
+
+/** `ecom ARGS` through the real `deno task ecom` (launcher and its grants). */
+function ecom(args: string[]) {
+  return runDeno(["task", "-q", "ecom", ...args], { cwd: ROOT });
+}
+
+Deno.test("the CLI keeps common habits: --version, -h, typo hints, exit 2 for any bad value", async () => {
+  const version = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`))
+    .version;
+  for (const args of [["--version"], ["transform", "--version"]]) {
+    const r = await ecom(args);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), `ecom-pipeline ${version}`);
+  }
+  const help = await ecom(["warehouse", "-h"]);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /^ecom warehouse - /);
+
+  const cases: [string[], RegExp][] = [
+    [
+      ["transfrom"],
+      /unknown subcommand "transfrom"; did you mean "transform"\?/,
+    ],
+    [
+      ["generate", "--sead", "7"],
+      /unknown option --sead \(did you mean --seed\?\)/,
+    ],
+    [["generate", "--scale", "abc"], /--scale must be a number: got "abc"/],
+    [["generate", "--scale", "0"], /--scale 0: Too small/],
+    [["generate", "--scale", "-1"], /--scale -1: Too small/],
+    [
+      ["pipeline", "--date", "2026-13-45"],
+      /--date must be a calendar date YYYY-MM-DD: got "2026-13-45"/,
+    ],
+    [
+      ["pipeline", "--only", "transfrom"],
+      /--only transfrom: no such step; did you mean transform\?/,
+    ],
+    [
+      ["pipeline", "--from", "ingest", "--from-step", "quality"],
+      /say the same thing/,
+    ],
+    [["ingest", "stray"], /unexpected argument "stray"/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await ecom([...args, "--data-dir", "data/cli-usage"]);
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, message, args.join(" "));
+    assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
+  }
+  await Deno.remove(`${ROOT}/data/cli-usage`, { recursive: true }).catch(
+    () => {},
+  );
+});
+
+Deno.test("any path works with least privilege kept: data, logs and config outside the project", async () => {
+  const dir = await tempDir();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/c.json`,
+      JSON.stringify({ generate: { scale: 0.02, seed: 3 } }),
+    );
+    const r = await runDeno([
+      "task",
+      "-q",
+      "generate",
+      "--config",
+      `${dir}/c.json`,
+      "--data-dir",
+      `${dir}/data`,
+      "--log-dir",
+      `${dir}/logs`,
+    ], { cwd: ROOT });
+    assert.equal(r.code, 0, r.stderr);
+    const meta = JSON.parse(
+      await Deno.readTextFile(`${dir}/data/raw/generation_metadata.json`),
+    );
+    assert.equal(meta.scale, 0.02);
+    assert.equal(meta.seed, 3);
+    assert.ok((await Deno.stat(`${dir}/logs/ecom.jsonl`)).size > 0);
+    // And nothing beyond them: a link under data/ to another place is refused.
+    const outside = await tempDir();
+    await Deno.writeTextFile(`${outside}/customers.csv`, "secret,line\n");
+    await Deno.mkdir(`${dir}/data/linked`);
+    for (const f of ["products", "transactions", "transaction_items"]) {
+      await Deno.copyFile(
+        `${dir}/data/raw/${f}.csv`,
+        `${dir}/data/linked/${f}.csv`,
+      );
+    }
+    await Deno.symlink(
+      `${outside}/customers.csv`,
+      `${dir}/data/linked/customers.csv`,
+    );
+    const linked = await runDeno([
+      "task",
+      "-q",
+      "ingest",
+      "--input",
+      `${dir}/data/linked`,
+      "--data-dir",
+      `${dir}/data`,
+      "--log-dir",
+      `${dir}/logs`,
+    ], { cwd: ROOT });
+    assert.equal(linked.code, 1, linked.stderr);
+    assert.match(
+      linked.stderr,
+      /is a link to .*customers\.csv, outside the directories this task may read/,
+    );
+    assert.doesNotMatch(linked.stderr + linked.stdout, /secret/);
+    await Deno.remove(outside, { recursive: true });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -264,3 +264,30 @@ Deno.test("the committed report is what the generator writes", async () => {
     `${ROOT}/dashboards/powerbi/EcomPipeline.SemanticModel/definition.pbism`,
   );
 });
+
+Deno.test("Power BI: auto date/time off, and Sales refreshes incrementally over RangeStart/RangeEnd", async () => {
+  const model = await Deno.readTextFile(`${MODEL}/model.tmdl`);
+  assert.match(model, /^annotation __PBI_TimeIntelligenceEnabled = 0$/m);
+  const expressions = await Deno.readTextFile(`${MODEL}/expressions.tmdl`);
+  for (const name of ["RangeStart", "RangeEnd"]) {
+    assert.match(
+      expressions,
+      new RegExp(
+        `^expression ${name} = #datetime\\([^)]*\\) meta \\[IsParameterQuery=true, Type="DateTime"`,
+        "m",
+      ),
+      name,
+    );
+  }
+  const sales = await Deno.readTextFile(`${MODEL}/tables/Sales.tmdl`);
+  const policy = sales.slice(
+    sales.indexOf("\trefreshPolicy"),
+    sales.indexOf("\tmeasure"),
+  );
+  assert.match(policy, /policyType: basic/);
+  assert.match(policy, /incrementalGranularity: day/);
+  // Both the policy and the partition filter on the window, half-open.
+  const filter =
+    /\[Date Key\] >= Number\.From\(DateTime\.ToText\(RangeStart, "yyyyMMdd"\)\) and \[Date Key\] < Number\.From\(DateTime\.ToText\(RangeEnd, "yyyyMMdd"\)\)/g;
+  assert.equal(sales.match(filter)?.length, 2);
+});
