@@ -1,6 +1,13 @@
 /**
  * {@linkcode Db} over a PostgreSQL server through postgres.js.
  *
+ * Kept on postgres.js 3.4.9 (checked 2026-12-04): 3.4.10 still has the
+ * null-socket throw of porsager/postgres#1154 (contained in
+ * lib/interrupt.ts) and the COPY issues worked around below; 4.x (4.2.0) is
+ * a rewrite whose connection code no longer matches the patched paths, and
+ * moving to it is a change of driver to be measured on its own, with this
+ * file's COPY tests, not a patch release.
+ *
  * @module
  */
 import postgres from "postgres";

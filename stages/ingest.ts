@@ -106,7 +106,7 @@ export async function runIngest(
   const totalBytes = Object.values(sizes).reduce((a, b) => a + b, 0);
   logger.info("loading {files} ({mb} MiB) from {dir} into {db}", {
     files: TABLES.map(fileOf).join(", "),
-    mb: (totalBytes / 2 ** 20).toFixed(1),
+    mb: Math.round(totalBytes / 2 ** 20 * 10) / 10,
     dir: inputDir,
     db: db.label,
   });

@@ -412,7 +412,7 @@ async function run(
       logger.error("{step} {outcome} after {seconds} s: {message}", {
         step: step.name,
         outcome: stopped ? "INTERRUPTED" : "FAILED",
-        seconds: entry.duration_seconds.toFixed(1),
+        seconds: round(entry.duration_seconds, 1),
         message,
       });
     }
@@ -451,7 +451,7 @@ async function run(
         : report.status.toUpperCase(),
       done,
       count: steps.length,
-      seconds: report.total_duration_seconds.toFixed(1),
+      seconds: round(report.total_duration_seconds, 1),
       runId,
     },
   );

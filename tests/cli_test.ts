@@ -253,3 +253,52 @@ Deno.test("any path works with least privilege kept: data, logs and config outsi
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("the JSON log is worth parsing: numbers are numbers and every run line carries the run id", async () => {
+  const dir = await tempDir();
+  try {
+    const r = await runDeno([
+      "task",
+      "-q",
+      "pipeline",
+      "--scale",
+      "0.05",
+      "--data-dir",
+      `${dir}/data`,
+      "--log-dir",
+      `${dir}/logs`,
+    ], { cwd: ROOT });
+    assert.equal(r.code, 0, r.stderr);
+    const records = (await Deno.readTextFile(`${dir}/logs/ecom.jsonl`))
+      .trim().split("\n").map((l) => JSON.parse(l));
+    const report = JSON.parse(
+      await Deno.readTextFile(
+        `${dir}/data/processed/pipeline_execution_report.json`,
+      ),
+    );
+    const id = report.pipeline_execution_id;
+    const steps = records.filter((x) =>
+      x.logger === "ecom.pipeline" && x.properties?.rows !== undefined
+    );
+    assert.equal(steps.length, 7, "one line per step");
+    for (const s of steps) {
+      assert.equal(typeof s.properties.rows, "number");
+      assert.equal(typeof s.properties.seconds, "number");
+      assert.equal(
+        s.properties.rows,
+        report.steps_executed[s.properties.step].records_processed,
+      );
+    }
+    const during = records.filter((x) =>
+      x["@timestamp"] >= report.start_time && x["@timestamp"] <= report.end_time
+    );
+    assert.ok(during.length > 20);
+    assert.deepEqual(
+      during.filter((x) => x.properties?.run_id !== id).map((x) => x.message),
+      [],
+      "every line of the run names it",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
