@@ -9,23 +9,70 @@ import type { Logger } from "./log.ts";
 import { progress } from "./progress.ts";
 
 /**
- * Splits `text` into its named statements, in file order.
+ * Named statements, in file order, that know which file they came from: a
+ * lookup of a name that is not there throws an error naming the file, not
+ * `undefined is not iterable` three calls later.
+ */
+export class Statements extends Map<string, string> {
+  constructor(readonly file: string) {
+    super();
+  }
+
+  /** The statement called `name`. @throws {Error} naming the file when missing. */
+  sql(name: string): string {
+    const text = super.get(name);
+    if (text === undefined) {
+      throw new Error(`no statement "-- name: ${name}" in ${this.file}`);
+    }
+    return text;
+  }
+}
+
+/**
+ * Splits `text` (the file `file`, for messages) into its named statements,
+ * in file order. Several files may be given as `[file, text]` pairs: their
+ * statements run in the order given, and a name may appear only once.
  *
+ * @example
+ * ```ts
+ * const s = namedStatements("-- name: one\nSELECT 1;", "sql/x.sql");
+ * s.sql("one"); // "SELECT 1;"
+ * s.sql("two"); // throws: no statement "-- name: two" in sql/x.sql
+ * ```
  * @throws {Error} when a name repeats or text precedes the first name.
  */
-export function namedStatements(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const parts = text.split(/^--\s*name:\s*(\S+)\s*$/m);
-  if (parts[0].replace(/--.*$/gm, "").trim() !== "") {
-    throw new Error("SQL before the first '-- name:' line");
-  }
-  for (let i = 1; i < parts.length; i += 2) {
-    if (out.has(parts[i])) {
-      throw new Error(`statement ${parts[i]} is defined twice`);
+export function namedStatements(
+  text: string | [string, string][],
+  file = "<sql>",
+): Statements {
+  const sources = typeof text === "string" ? [[file, text]] : text;
+  const out = new Statements(sources.map(([f]) => f).join(", "));
+  for (const [f, body] of sources) {
+    const parts = body.split(/^--\s*name:\s*(\S+)\s*$/m);
+    if (parts[0].replace(/--.*$/gm, "").trim() !== "") {
+      throw new Error(`${f}: SQL before the first '-- name:' line`);
     }
-    out.set(parts[i], parts[i + 1].trim());
+    for (let i = 1; i < parts.length; i += 2) {
+      if (out.has(parts[i])) {
+        throw new Error(`${f}: statement ${parts[i]} is defined twice`);
+      }
+      out.set(parts[i], parts[i + 1].trim());
+    }
   }
   return out;
+}
+
+/** The rows of each statement by name; a missing name throws naming the files. */
+function resultsOf(results: Record<string, Row[]>, file: string) {
+  return new Proxy(results, {
+    get(target, key) {
+      // `then` is asked by await; symbols by the runtime.
+      if (typeof key === "string" && key !== "then" && !(key in target)) {
+        throw new Error(`no statement "-- name: ${key}" ran from ${file}`);
+      }
+      return Reflect.get(target, key);
+    },
+  });
 }
 
 /**
@@ -56,5 +103,7 @@ export async function runNamed(
     });
   }
   bar?.done();
-  return results;
+  return statements instanceof Statements
+    ? resultsOf(results, statements.file)
+    : results;
 }

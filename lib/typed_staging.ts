@@ -13,7 +13,7 @@ import { log } from "./log.ts";
 import { namedStatements, runNamed } from "./sql_named.ts";
 import typedSql from "../sql/work/typed.sql" with { type: "text" };
 
-const STATEMENTS = namedStatements(typedSql);
+const STATEMENTS = namedStatements(typedSql, "sql/work/typed.sql");
 
 /** Where a build's SELECT takes its range of staging blocks. */
 const RANGE = "true /* block range */";
@@ -42,7 +42,7 @@ type Source = keyof typeof BUILDS;
 /** Creates the `work` schema and its build register (idempotent). */
 export async function setupTypedStaging(db: Db): Promise<void> {
   for (const name of ["schema", "builds", "builds_filenode"]) {
-    await db.query(STATEMENTS.get(name)!);
+    await db.query(STATEMENTS.sql(name));
   }
 }
 
@@ -98,10 +98,10 @@ function ranges(blocks: number, parts: number): string[] {
 /** Drops and re-creates the (empty) work table of `source`. */
 async function create(db: Db, source: Source): Promise<void> {
   const b = BUILDS[source];
-  await db.query(STATEMENTS.get(b.drop)!);
+  await db.query(STATEMENTS.sql(b.drop));
   await db.query(
     `CREATE UNLOGGED TABLE ${b.tables[0]} AS ${
-      STATEMENTS.get(b.select)!.replace(RANGE, "true")
+      STATEMENTS.sql(b.select).replace(RANGE, "true")
     } WITH NO DATA`,
   );
 }
@@ -111,7 +111,7 @@ function fill(db: Db, source: Source, range: string): Promise<unknown> {
   const b = BUILDS[source];
   return db.query(
     `INSERT INTO ${b.tables[0]} ${
-      STATEMENTS.get(b.select)!.replace(RANGE, range)
+      STATEMENTS.sql(b.select).replace(RANGE, range)
     }`,
   );
 }
@@ -120,7 +120,7 @@ function fill(db: Db, source: Source, range: string): Promise<unknown> {
 async function finish(db: Db, source: Source, load: Load): Promise<void> {
   await runNamed(
     db,
-    new Map(BUILDS[source].finish.map((s) => [s, STATEMENTS.get(s)!])),
+    new Map(BUILDS[source].finish.map((s) => [s, STATEMENTS.sql(s)])),
     log("typed"),
   );
   // Passed as text: a timestamptz parameter would go through a JavaScript

@@ -14,54 +14,13 @@ import { newChunkStats, recordChunks } from "../lib/csv_chunks.ts";
 import { log } from "../lib/log.ts";
 import { processedDir, writeReport } from "../lib/report.ts";
 import { n, round, secondsSince, type StageResult } from "../lib/stage.ts";
-import topProducts from "../sql/analytics/top_products_by_revenue.sql" with {
-  type: "text",
-};
-import monthly from "../sql/analytics/monthly_sales_trend.sql" with {
-  type: "text",
-};
-import spend from "../sql/analytics/customer_spend_segmentation.sql" with {
-  type: "text",
-};
-import category from "../sql/analytics/category_performance.sql" with {
-  type: "text",
-};
-import payment from "../sql/analytics/payment_method_distribution.sql" with {
-  type: "text",
-};
-import geography from "../sql/analytics/geographic_analysis.sql" with {
-  type: "text",
-};
-import clv from "../sql/analytics/customer_lifetime_value.sql" with {
-  type: "text",
-};
-import profitability from "../sql/analytics/product_profitability.sql" with {
-  type: "text",
-};
-import weekday from "../sql/analytics/day_of_week_pattern.sql" with {
-  type: "text",
-};
-import discount from "../sql/analytics/discount_impact.sql" with {
-  type: "text",
-};
-import { setupWarehouse } from "./warehouse.ts";
+import { QUERIES } from "../lib/analytics_queries.ts";
+import { ensureSchema } from "../lib/schema.ts";
 import { withAtomicFile } from "../lib/atomic.ts";
 import { neutralisingStream } from "../lib/csv_safe.ts";
 import { faultPoint } from "../lib/fault.ts";
 
-/** The ten queries, by export name (the CSV file is `<name>.csv`). */
-export const QUERIES: Record<string, string> = {
-  top_products_by_revenue: topProducts,
-  monthly_sales_trend: monthly,
-  customer_spend_segmentation: spend,
-  category_performance: category,
-  payment_method_distribution: payment,
-  geographic_analysis: geography,
-  customer_lifetime_value: clv,
-  product_profitability: profitability,
-  day_of_week_pattern: weekday,
-  discount_impact: discount,
-};
+export { QUERIES };
 
 export const command: Command = {
   writes: true,
@@ -88,7 +47,7 @@ export async function runAnalytics(
 ): Promise<StageResult & { queries: Record<string, QueryResult> }> {
   const logger = log("analytics");
   const start = performance.now();
-  await setupWarehouse(db);
+  await ensureSchema(db);
   const dir = `${processedDir(config)}/analytics`;
   await Deno.mkdir(dir, { recursive: true });
   const queries: Record<string, QueryResult> = {};

@@ -29,8 +29,8 @@ import {
 } from "../lib/dashboard/page.ts";
 import { PALETTE } from "../lib/theme.ts";
 import { parse } from "csv-parse/sync";
-import { QUERIES } from "./analytics.ts";
-import { setupWarehouse } from "./warehouse.ts";
+import { QUERIES } from "../lib/analytics_queries.ts";
+import { ensureSchema } from "../lib/schema.ts";
 import { writeFileAtomic } from "../lib/atomic.ts";
 
 export const command: Command = {
@@ -329,7 +329,7 @@ export async function runDashboard(
       q[name] = await readExport(`${dir}/${name}.csv`);
     }
   } else {
-    await setupWarehouse(db);
+    await ensureSchema(db);
     for (const [name, sql] of Object.entries(QUERIES)) {
       q[name] = await db.query(sql);
     }

@@ -27,8 +27,8 @@ import { log } from "../lib/log.ts";
 import { progress } from "../lib/progress.ts";
 import { writeReport } from "../lib/report.ts";
 import { n, round, secondsSince, type StageResult } from "../lib/stage.ts";
-import stagingSchema from "../sql/staging/schema.sql" with { type: "text" };
 import { faultPoint } from "../lib/fault.ts";
+import { ensureSchema } from "../lib/schema.ts";
 
 export const command: Command = {
   writes: true,
@@ -70,11 +70,6 @@ export interface IngestOptions {
   inputDir?: string;
 }
 
-/** Creates the staging tables if they don't exist. */
-export async function setupStaging(db: Db): Promise<void> {
-  await db.exec(stagingSchema);
-}
-
 /**
  * Loads the four files into staging atomically and writes the summary.
  *
@@ -111,7 +106,7 @@ export async function runIngest(
     db: db.label,
   });
 
-  await setupStaging(db);
+  await ensureSchema(db);
   const bar = progress("ingest", totalBytes, {
     // One decimal below 10 MiB: "0.3 MiB/2.4 MiB", not "0MiB/2MiB".
     format: (b) => {

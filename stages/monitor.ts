@@ -11,7 +11,7 @@
 import { type Command, runCommand } from "../lib/cli.ts";
 import type { Config } from "../lib/config.ts";
 import { type Db, openDb } from "../lib/db.ts";
-import { describeError } from "../lib/errors.ts";
+import { describeError, PipelineError } from "../lib/errors.ts";
 import { log } from "../lib/log.ts";
 import {
   acquireFileLock,
@@ -32,8 +32,7 @@ import {
   judgeVolume,
   type Status,
 } from "../lib/monitor/judge.ts";
-import { setupWarehouse } from "./warehouse.ts";
-import monitoringSql from "../sql/ops/monitoring.sql" with { type: "text" };
+import { schemaReady } from "../lib/schema.ts";
 
 export const command: Command = {
   name: "monitor",
@@ -105,6 +104,7 @@ export async function runMonitor(
   const now = options.now ?? new Date();
   const checks: Record<string, CheckResult> = {};
   let db = options.db;
+  let settled = false;
   try {
     db ??= await openDb(config);
     await db.query("SELECT 1");
@@ -112,9 +112,16 @@ export async function runMonitor(
     const t0 = performance.now();
     await db.query("SELECT 1");
     const latency = Math.round((performance.now() - t0) * 10) / 10;
-    await setupWarehouse(db);
-    await db.exec(monitoringSql);
     checks.database_connectivity = await connectivity(config, db, latency);
+    // A read-only command: it runs no DDL. A database no pipeline has set up
+    // yet is reported as such.
+    settled = await schemaReady(db);
+    if (!settled) {
+      throw new PipelineError(
+        "NOT_SET_UP",
+        "no pipeline has run on this database yet (its schema is not set up): run deno task pipeline",
+      );
+    }
     checks.last_execution = await lastExecution(config, db, now);
     checks.data_freshness = await freshness(config, db, now);
     checks.data_volume_anomalies = await volume(config, db, now);
@@ -161,7 +168,7 @@ export async function runMonitor(
     Object.fromEntries(CHECKS.map((c) => [c, checks[c].status])),
     { health: report.pipeline_health, score: report.overall_health_score, now },
   );
-  if (checks.database_connectivity.status !== "critical" && db) {
+  if (settled && db) {
     await history(db, report).catch((err) =>
       logger.warn("monitoring history not written: {message}", {
         message: describeError(err),

@@ -23,11 +23,6 @@ import {
   effectiveRules,
   type Rule,
 } from "../lib/quality_rules.ts";
-import functionsSql from "../sql/common/functions.sql" with { type: "text" };
-import opsSql from "../sql/ops/schema.sql" with { type: "text" };
-import productionSchema from "../sql/production/schema.sql" with {
-  type: "text",
-};
 import customersSql from "../sql/quality/customers.sql" with { type: "text" };
 import productsSql from "../sql/quality/products.sql" with { type: "text" };
 import transactionsSql from "../sql/quality/transactions.sql" with {
@@ -37,7 +32,7 @@ import itemsSql from "../sql/quality/transaction_items.sql" with {
   type: "text",
 };
 import { ensureTypedStaging } from "../lib/typed_staging.ts";
-import { setupStaging } from "./ingest.ts";
+import { ensureSchema } from "../lib/schema.ts";
 import { faultPoint } from "../lib/fault.ts";
 import { plausibleRange } from "../lib/plausible.ts";
 import { PURGE_HINT, volumeProblems } from "../lib/volume_guard.ts";
@@ -108,15 +103,6 @@ export function grade(score: number): string {
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
-/** Creates the helper functions and the ops tables (idempotent). */
-export async function setupQuality(db: Db): Promise<void> {
-  await setupStaging(db);
-  await db.exec(functionsSql);
-  await db.exec(opsSql);
-  // The checks look up references loaded by earlier runs in production.
-  await db.exec(productionSchema);
-}
-
 /**
  * Runs every check, writes the report and history, and evaluates the gate.
  * Does not throw when the gate fails: callers decide (see {@linkcode gateError}).
@@ -130,7 +116,7 @@ export async function runQuality(
   const start = performance.now();
   const rules = effectiveRules(config);
   const runId = options.runId ?? newRunId();
-  await setupQuality(db);
+  await ensureSchema(db);
   // Parse the big tables once; the transform reuses the result.
   await ensureTypedStaging(db, { concurrent: true });
 

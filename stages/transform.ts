@@ -18,15 +18,36 @@ import { namedStatements, runNamed } from "../lib/sql_named.ts";
 import { n, secondsSince, type StageResult } from "../lib/stage.ts";
 import { TABLES } from "../lib/contract.ts";
 import { ensureTypedStaging } from "../lib/typed_staging.ts";
-import transformSql from "../sql/production/transform.sql" with {
+import customersSql from "../sql/production/customers.sql" with {
   type: "text",
 };
-import { setupQuality } from "./quality.ts";
+import productsSql from "../sql/production/products.sql" with { type: "text" };
+import transactionsSql from "../sql/production/transactions.sql" with {
+  type: "text",
+};
+import itemsSql from "../sql/production/transaction_items.sql" with {
+  type: "text",
+};
+import loadSql from "../sql/production/load.sql" with { type: "text" };
+import rejectsSql from "../sql/production/rejects.sql" with { type: "text" };
+import accountingSql from "../sql/production/accounting.sql" with {
+  type: "text",
+};
+import { ensureSchema } from "../lib/schema.ts";
 import { faultPoint } from "../lib/fault.ts";
 import { plausibleRange } from "../lib/plausible.ts";
 import { PURGE_HINT, volumeProblems } from "../lib/volume_guard.ts";
 
-const STATEMENTS = namedStatements(transformSql);
+/** One file per model, in the order they run (each says what it reads and writes). */
+const STATEMENTS = namedStatements([
+  ["sql/production/customers.sql", customersSql],
+  ["sql/production/products.sql", productsSql],
+  ["sql/production/transactions.sql", transactionsSql],
+  ["sql/production/transaction_items.sql", itemsSql],
+  ["sql/production/load.sql", loadSql],
+  ["sql/production/rejects.sql", rejectsSql],
+  ["sql/production/accounting.sql", accountingSql],
+]);
 
 export const command: Command = {
   writes: true,
@@ -67,11 +88,6 @@ export interface TableSummary {
   nulled_values: Record<string, number>;
 }
 
-/** Creates the production schema (idempotent; quality needs it too). */
-export function setupProduction(db: Db): Promise<void> {
-  return setupQuality(db);
-}
-
 /** Runs the transform; throws (rolling everything back) if counts do not reconcile. */
 export async function runTransform(
   config: Config,
@@ -86,7 +102,7 @@ export async function runTransform(
   const logger = log("transform");
   const start = performance.now();
   const runId = options.runId ?? newRunId();
-  await setupProduction(db);
+  await ensureSchema(db);
 
   if (!options.incremental) {
     // Also here: `deno task transform` may run without the quality gate.

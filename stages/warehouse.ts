@@ -13,13 +13,11 @@ import { PipelineError } from "../lib/errors.ts";
 import { log } from "../lib/log.ts";
 import { namedStatements, runNamed } from "../lib/sql_named.ts";
 import { n, secondsSince, type StageResult } from "../lib/stage.ts";
-import warehouseSchema from "../sql/warehouse/schema.sql" with { type: "text" };
 import loadSql from "../sql/warehouse/load.sql" with { type: "text" };
-import biSchema from "../sql/bi/schema.sql" with { type: "text" };
-import { setupProduction } from "./transform.ts";
+import { ensureSchema } from "../lib/schema.ts";
 import { faultPoint } from "../lib/fault.ts";
 
-const STATEMENTS = namedStatements(loadSql);
+const STATEMENTS = namedStatements(loadSql, "sql/warehouse/load.sql");
 
 export const command: Command = {
   writes: true,
@@ -48,13 +46,6 @@ export interface WarehouseResult extends StageResult {
   factsInserted: number;
   customers: { new_ids: number; new_versions: number; closed: number };
   products: { new_ids: number; new_versions: number; closed: number };
-}
-
-/** Creates the warehouse schema and the reporting views (idempotent). */
-export async function setupWarehouse(db: Db): Promise<void> {
-  await setupProduction(db);
-  await db.exec(warehouseSchema);
-  await db.exec(biSchema);
 }
 
 /**
@@ -142,7 +133,7 @@ export async function runWarehouse(
       `--as-of must be a date YYYY-MM-DD: got "${asOf}"`,
     );
   }
-  await setupWarehouse(db);
+  await ensureSchema(db);
   const r = await db.transaction(async (tx) => {
     await tx.exec(`SET LOCAL ecom.as_of = ${literal(asOf)}`);
     // The configured holidays replace the table's rows; refresh_holidays

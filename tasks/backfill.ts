@@ -10,7 +10,7 @@ import { type Db, openDb } from "../lib/db.ts";
 import { PipelineError } from "../lib/errors.ts";
 import { log } from "../lib/log.ts";
 import { dayOf, isoOf } from "../lib/synth/dates.ts";
-import { setupWarehouse } from "../stages/warehouse.ts";
+import { ensureSchema } from "../lib/schema.ts";
 import resetSql from "../sql/warehouse/reset.sql" with { type: "text" };
 import {
   type PipelineOptions,
@@ -60,7 +60,7 @@ async function withDb<T>(config: Config, fn: (db: Db) => Promise<T>) {
   // The embedded database must not be open twice: close before each run.
   const db = await openDb(config);
   try {
-    await setupWarehouse(db);
+    await ensureSchema(db);
     return await fn(db);
   } finally {
     await db.close();

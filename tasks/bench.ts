@@ -21,8 +21,7 @@ import { STEPS } from "./pipeline.ts";
 import { round } from "../lib/stage.ts";
 import { newRunId } from "../lib/run_id.ts";
 import { writeFileAtomic } from "../lib/atomic.ts";
-import { setupStaging } from "../stages/ingest.ts";
-import { setupWarehouse } from "../stages/warehouse.ts";
+import { ensureSchema } from "../lib/schema.ts";
 import resetSql from "../sql/warehouse/reset.sql" with { type: "text" };
 
 export const command: Command = {
@@ -173,14 +172,14 @@ export async function runBench(
     const qt: number[] = [];
     try {
       if (fresh) {
-        await setupWarehouse(db);
+        await ensureSchema(db);
         await db.exec(resetSql);
       }
       for (const step of STEPS.slice(0, last + 1)) {
         // The baseline loads the files generate just wrote, before ingest
         // loads them again, so later stages see the pipeline's own load.
         if (step.name === "ingest" && backend === "server") {
-          await setupStaging(db);
+          await ensureSchema(db);
           copySeconds.push(
             await psqlCopy(cfg.databaseUrl!, `${cfg.dataDir}/raw`),
           );

@@ -34,7 +34,8 @@ import {
 import { monitorAfterRun } from "../stages/monitor.ts";
 import { runDays } from "./backfill.ts";
 import { runIngest } from "../stages/ingest.ts";
-import { gateError, runQuality, setupQuality } from "../stages/quality.ts";
+import { gateError, runQuality } from "../stages/quality.ts";
+import { ensureSchema } from "../lib/schema.ts";
 import { runTransform } from "../stages/transform.ts";
 import { runWarehouse } from "../stages/warehouse.ts";
 import { runAnalytics } from "../stages/analytics.ts";
@@ -465,7 +466,7 @@ async function run(
  * the run to resume.
  */
 async function openHistory(db: Db, resume: boolean | undefined) {
-  await setupQuality(db);
+  await ensureSchema(db);
   for (const id of await markCrashedRuns(db)) {
     log("pipeline").warn(
       "run {id} was still marked running, but its process is gone: marked crashed",

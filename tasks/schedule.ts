@@ -19,7 +19,7 @@ import { schedulerLockPath } from "../lib/paths.ts";
 import { log } from "../lib/log.ts";
 import { maskSecrets } from "../lib/mask.ts";
 import { dayOf, isoOf } from "../lib/synth/dates.ts";
-import { setupQuality } from "../stages/quality.ts";
+import { ensureSchema } from "../lib/schema.ts";
 import { runCleanup } from "../stages/cleanup.ts";
 import { monitorAfterRun } from "../stages/monitor.ts";
 import {
@@ -145,7 +145,7 @@ export async function tick(
       const db = await openDb(config);
       let done: string[];
       try {
-        await setupQuality(db);
+        await ensureSchema(db);
         done = await processedDays(db);
       } finally {
         await db.close();
@@ -222,7 +222,7 @@ export async function tick(
 async function printStatus(config: Config, cron: Cron): Promise<void> {
   const db = await openDb(config);
   try {
-    await setupQuality(db);
+    await ensureSchema(db);
     const runs = await db.query<Record<string, string | number | null>>(
       `SELECT run_id, mode, coalesce(business_date::text, '') AS day, status,
          to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS started,

@@ -1,0 +1,49 @@
+-- Rejects: reads v_customers, v_products, v_transactions, v_items and the
+-- staging rows; writes production.rejected_records (every reason, the raw row).
+-- Part of the transform (stages/transform.ts runs sql/production/*.sql in the
+-- order of TRANSFORM_FILES, in one transaction; settings in customers.sql).
+
+-- name: delete_rejects
+-- Replaces the rejects of this staging load, or of an earlier run of the same
+-- business day, so a re-run does not repeat them. A full load is a whole
+-- snapshot: its rejects replace those of every earlier full load (a re-run
+-- re-ingests, so its staging_loaded_at is new), while the rejects of daily
+-- increments stay with their days.
+DELETE FROM production.rejected_records
+WHERE staging_loaded_at = current_setting('ecom.staging_loaded_at')::timestamptz
+  OR business_date = nullif(current_setting('ecom.business_date'), '')::date
+  OR (current_setting('ecom.full_refresh') = 'on' AND business_date IS NULL);
+
+-- name: record_rejects
+WITH rejects AS (
+  SELECT 'customers' AS table_name, v.customer_id AS record_id, v.source_file, v.source_row,
+    v.reasons, to_jsonb(s) - 'loaded_at' AS raw
+  FROM v_customers v JOIN staging.customers s USING (source_row) WHERE v.status = 'rejected'
+  UNION ALL
+  SELECT 'products', v.product_id, v.source_file, v.source_row, v.reasons,
+    to_jsonb(s) - 'loaded_at'
+  FROM v_products v JOIN staging.products s USING (source_row) WHERE v.status = 'rejected'
+  UNION ALL
+  SELECT 'transactions', v.transaction_id, v.source_file, v.source_row, v.reasons,
+    to_jsonb(s) - 'loaded_at'
+  FROM v_transactions v
+  -- The big tables' raw rows by address (sql/work/typed.sql), not by a scan.
+  CROSS JOIN LATERAL (SELECT * FROM staging.transactions s
+    WHERE s.ctid = v.staging_ctid AND s.source_row = v.source_row OFFSET 0) s
+  WHERE v.status = 'rejected'
+  UNION ALL
+  SELECT 'transaction_items', v.item_id, v.source_file, v.source_row, v.reasons,
+    to_jsonb(s) - 'loaded_at'
+  FROM v_items v
+  CROSS JOIN LATERAL (SELECT * FROM staging.transaction_items s
+    WHERE s.ctid = v.staging_ctid AND s.source_row = v.source_row OFFSET 0) s
+  WHERE v.status = 'rejected'
+)
+INSERT INTO production.rejected_records
+  (run_id, staging_loaded_at, table_name, record_id, source_file, source_row, reasons, raw,
+    business_date)
+SELECT current_setting('ecom.run_id'),
+  current_setting('ecom.staging_loaded_at')::timestamptz,
+  table_name, nullif(record_id, ''), source_file, source_row, reasons, raw,
+  nullif(current_setting('ecom.business_date'), '')::date
+FROM rejects;
