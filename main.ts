@@ -13,7 +13,7 @@ import * as analytics from "./stages/analytics.ts";
 import * as cleanup from "./stages/cleanup.ts";
 import * as monitor from "./stages/monitor.ts";
 import * as dashboard from "./stages/dashboard.ts";
-import * as pipeline from "./tasks/pipeline.ts";
+import * as pipeline from "./tasks/pipeline_cli.ts";
 import * as schedule from "./tasks/schedule.ts";
 import * as dbServe from "./tasks/db_serve.ts";
 import * as serveDashboard from "./tasks/serve_dashboard.ts";

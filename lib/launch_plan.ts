@@ -47,7 +47,7 @@ export const SCRIPTS: Record<
   "stages/analytics.ts": {},
   "stages/dashboard.ts": {},
   "stages/monitor.ts": { alerts: true, sys: true },
-  "tasks/pipeline.ts": { alerts: true, sys: true },
+  "tasks/pipeline_cli.ts": { alerts: true, sys: true },
   "tasks/schedule.ts": { alerts: true, cron: true, sys: true },
 };
 

@@ -1,23 +1,22 @@
-#!/usr/bin/env -S deno run --allow-read=data,logs,node_modules --allow-write=data,logs --allow-env --allow-net
 /**
  * The pipeline: runs the stages in order, in this process, on one database
  * connection; retries a step only on transient errors; stops at the first
  * failure; writes `pipeline_execution_report.json` and the run history
- * (`ops.pipeline_runs`, `ops.step_runs`).
+ * (`ops.pipeline_runs`, `ops.step_runs`). The command line is in
+ * pipeline_cli.ts, runs over business days in backfill.ts.
  *
  * @module
  */
-import { type Command, runCommand } from "../lib/cli.ts";
 import type { Config } from "../lib/config.ts";
 import { type Db, openDb } from "../lib/db.ts";
 import { describeError, PipelineError } from "../lib/errors.ts";
 import { log, withLogContext } from "../lib/log.ts";
-import { processedDir, writeReport } from "../lib/report.ts";
+import { writeReport } from "../lib/report.ts";
 import { withRetry } from "../lib/retry.ts";
 import { newRunId } from "../lib/run_id.ts";
 import { round, type StageResult } from "../lib/stage.ts";
 import { maskSecrets } from "../lib/mask.ts";
-import { checkDate, dailyDir, runGenerate } from "../stages/generate.ts";
+import { dailyDir, runGenerate } from "../stages/generate.ts";
 import { ensureLockHeld } from "../lib/lock.ts";
 import {
   finishing,
@@ -31,8 +30,6 @@ import {
   recordRun,
   recordStep,
 } from "../lib/run_history.ts";
-import { monitorAfterRun } from "../stages/monitor.ts";
-import { runDays } from "./backfill.ts";
 import { runIngest } from "../stages/ingest.ts";
 import { gateError, runQuality } from "../stages/quality.ts";
 import { ensureSchema } from "../lib/schema.ts";
@@ -40,9 +37,15 @@ import { runTransform } from "../stages/transform.ts";
 import { runWarehouse } from "../stages/warehouse.ts";
 import { runAnalytics } from "../stages/analytics.ts";
 import { runDashboard } from "../stages/dashboard.ts";
-import { copyFileAtomic } from "../lib/atomic.ts";
-import { closest } from "../lib/suggest.ts";
+import { archiveReports } from "../lib/archive.ts";
+import {
+  newReport,
+  type PipelineReport,
+  selectSteps,
+} from "./pipeline_plan.ts";
 
+export type { PipelineReport, StepReport } from "./pipeline_plan.ts";
+export { selectSteps } from "./pipeline_plan.ts";
 /** One step of the pipeline. */
 export interface Step {
   name: string;
@@ -132,160 +135,6 @@ export const STEPS: Step[] = [
       runDashboard(config, await db(), { fromExports: true }),
   },
 ];
-
-export const command: Command = {
-  writes: true,
-  name: "pipeline",
-  summary: "run every stage in order: " + STEPS.map((s) => s.name).join(" -> "),
-  flags: [
-    {
-      name: "allow-purge",
-      type: "boolean",
-      config: "quality.allowPurge",
-      help:
-        "accept a full load that empties or shrinks customers or products by more than half (a real purge)",
-    },
-    {
-      name: "skip-generate",
-      type: "boolean",
-      help: "use the CSV files already in DATA_DIR/raw",
-    },
-    {
-      name: "input",
-      type: "string",
-      arg: "DIR",
-      help: "load your own CSV files from DIR (implies --skip-generate)",
-    },
-    {
-      name: "from-step",
-      type: "string",
-      arg: "STEP",
-      help: "start at this step",
-    },
-    {
-      name: "to-step",
-      type: "string",
-      arg: "STEP",
-      help: "stop after this step",
-    },
-    {
-      name: "from-date",
-      type: "string",
-      arg: "YYYY-MM-DD",
-      help: "backfill day by day from this business day",
-    },
-    {
-      name: "to-date",
-      type: "string",
-      arg: "YYYY-MM-DD",
-      help: "backfill up to this business day",
-    },
-    {
-      name: "from",
-      type: "string",
-      arg: "STEP|DATE",
-      help: "--from-step or --from-date, by the value's shape",
-    },
-    {
-      name: "to",
-      type: "string",
-      arg: "STEP|DATE",
-      help: "--to-step or --to-date, by the value's shape",
-    },
-    {
-      name: "scale",
-      type: "number",
-      config: "generate.scale",
-      help: "data volume multiplier for the generate step",
-      defaultText: "1",
-    },
-    { name: "only", type: "string", arg: "STEP", help: "run just this step" },
-    {
-      name: "resume",
-      type: "boolean",
-      help: "continue the last failed run from its failed step",
-    },
-    {
-      name: "date",
-      type: "string",
-      arg: "YYYY-MM-DD",
-      help: "process one business day's increment (DATA_DIR/raw/DATE)",
-    },
-    {
-      name: "rebuild",
-      type: "boolean",
-      help:
-        "empty production and warehouse, reload the history, replay the days",
-    },
-  ],
-  details: "Steps: " + STEPS.map((s) => s.name).join(", ") +
-    ".\nTransient errors (lost connection, deadlock, serialization failure, too many\n" +
-    "connections) are retried with exponential backoff (pipeline.retry in the config);\n" +
-    "data errors fail at once. Writes DATA_DIR/processed/pipeline_execution_report.json.\n\n" +
-    "Daily operation: --date D generates (unless --skip-generate/--input) and loads\n" +
-    "day D's increment: its facts are added and dimensions updated; re-running a day\n" +
-    "changes nothing. --from D1 --to D2 backfills day by day. The first daily run\n" +
-    "loads the base history (generate.startDate..endDate) when the database is empty.\n" +
-    "Only one run at a time: DATA_DIR/pipeline.lock (and an advisory lock on a server).",
-};
-
-/** A step's entry in the report. */
-export interface StepReport {
-  status:
-    | "success"
-    | "failed"
-    | "interrupted"
-    | "skipped"
-    | "not_run"
-    | "running";
-  duration_seconds: number;
-  records_processed: number;
-  error_message: string | null;
-  retry_attempts: number;
-}
-
-/** The report, with the contract's keys. */
-export interface PipelineReport {
-  pipeline_execution_id: string;
-  start_time: string;
-  end_time: string;
-  total_duration_seconds: number;
-  status: "success" | "failed" | "interrupted";
-  steps_executed: Record<string, StepReport>;
-  errors: Array<{ step: string; message: string }>;
-  warnings: string[];
-  backend?: string;
-  resumed_from?: string;
-  business_date?: string;
-}
-
-/** Picks the steps to run from --from/--to/--only/--skip-generate. */
-export function selectSteps(all: Step[], o: PipelineOptions): Step[] {
-  const names = all.map((s) => s.name);
-  for (
-    const [flag, v] of [["from", o.from], ["to", o.to], [
-      "only",
-      o.only,
-    ]] as const
-  ) {
-    if (v !== undefined && !names.includes(v)) {
-      const guess = closest(v, names);
-      throw new PipelineError(
-        "USAGE",
-        `--${flag} ${v}: no such step${
-          guess ? `; did you mean ${guess}?` : ""
-        } (steps: ${names.join(", ")})`,
-      );
-    }
-  }
-  if (o.only) return all.filter((s) => s.name === o.only);
-  const lo = o.from ? names.indexOf(o.from) : 0;
-  const hi = o.to ? names.indexOf(o.to) : names.length - 1;
-  return all.slice(lo, hi + 1).filter((s) =>
-    !(s.name === "generate" && (o.skipGenerate || o.inputDir) && !o.from &&
-      !o.only)
-  );
-}
 
 /** Runs the pipeline; returns the report (status failed at the first failed step). */
 export function runPipeline(
@@ -475,150 +324,3 @@ async function openHistory(db: Db, resume: boolean | undefined) {
   }
   return resume ? await lastUnfinished(db) : undefined;
 }
-
-function newReport(
-  runId: string,
-  start: Date,
-  all: Step[],
-  steps: Step[],
-  resumedFrom: string | undefined,
-  date: string | undefined,
-): PipelineReport {
-  const report: PipelineReport = {
-    pipeline_execution_id: runId,
-    start_time: start.toISOString(),
-    end_time: "",
-    total_duration_seconds: 0,
-    status: "success",
-    steps_executed: {},
-    errors: [],
-    warnings: [],
-    ...(resumedFrom ? { resumed_from: resumedFrom } : {}),
-    ...(date ? { business_date: date } : {}),
-  };
-  for (const s of all) {
-    report.steps_executed[s.name] = {
-      status: steps.includes(s) ? "not_run" : "skipped",
-      duration_seconds: 0,
-      records_processed: 0,
-      error_message: null,
-      retry_attempts: 0,
-    };
-  }
-  return report;
-}
-
-/**
- * Copies this run's reports to `processed/archive/<run id>/`, so each run's
- * reports survive the next run until cleanup removes them.
- */
-async function archiveReports(config: Config, runId: string): Promise<void> {
-  const dir = processedDir(config);
-  const target = `${dir}/archive/${runId}`;
-  await Deno.mkdir(target, { recursive: true });
-  for (const name of REPORTS) {
-    try {
-      await copyFileAtomic(
-        `${dir}/${name}`,
-        `${target}/${name.replace("analytics/", "")}`,
-      );
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
-    }
-  }
-}
-
-const REPORTS = [
-  "pipeline_execution_report.json",
-  "ingestion_summary.json",
-  "data_quality_report.json",
-  "transformation_summary.json",
-  "analytics/analytics_summary.json",
-];
-
-/** The monitor runs after every pipeline run; its verdict never fails the run. */
-async function logHealth(config: Config): Promise<void> {
-  log("pipeline").info("health: {line}", {
-    line: await monitorAfterRun(config),
-  });
-}
-
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
-
-/** CLI entry point: exit 1 when a step failed. */
-export function main(args: string[]): Promise<number> {
-  return runCommand(command, args, async (ctx) => {
-    const v = ctx.values as Record<string, string | boolean | undefined>;
-    const isDate = (x: string | undefined) =>
-      x !== undefined && ISO_DATE.test(x);
-    // --from/--to are the documented aliases: a date's shape picks the date.
-    const pick = (alias: string, step: string, date: string) => {
-      const a = v[alias] as string | undefined;
-      if (a !== undefined && (v[step] !== undefined || v[date] !== undefined)) {
-        throw new PipelineError(
-          "USAGE",
-          `--${alias} and --${step}/--${date} say the same thing: give one`,
-        );
-      }
-      return {
-        step: (v[step] as string | undefined) ?? (isDate(a) ? undefined : a),
-        date: (v[date] as string | undefined) ?? (isDate(a) ? a : undefined),
-      };
-    };
-    const fromPick = pick("from", "from-step", "from-date");
-    const toPick = pick("to", "to-step", "to-date");
-    const daily = v.date !== undefined || v.rebuild ||
-      fromPick.date !== undefined || toPick.date !== undefined;
-    const from = daily ? fromPick.date : fromPick.step;
-    const to = daily ? toPick.date : toPick.step;
-    if (daily && (fromPick.step || toPick.step)) {
-      throw new PipelineError(
-        "USAGE",
-        "steps (--from-step/--to-step) apply to one run, not to a run over days",
-      );
-    }
-    const options: PipelineOptions = {
-      skipGenerate: v["skip-generate"] as boolean | undefined,
-      inputDir: v.input as string | undefined,
-      only: v.only as string | undefined,
-      resume: v.resume as boolean | undefined,
-    };
-    {
-      if (!daily) {
-        const report = await runPipeline(ctx.config, { ...options, from, to });
-        if (report.status === "interrupted") return 1;
-        await logHealth(ctx.config);
-        return report.status === "success" ? 0 : 1;
-      }
-      for (
-        const [flag, x] of [["--date", v.date], ["--from-date", from], [
-          "--to-date",
-          to,
-        ]]
-      ) {
-        if (x !== undefined) checkDate(x as string, flag as string);
-      }
-      const result = await runDays(ctx.config, {
-        ...options,
-        date: v.date as string | undefined,
-        fromDate: from,
-        toDate: to,
-        rebuild: v.rebuild as boolean | undefined,
-      });
-      log("pipeline").info("{status}: {done}/{count} days ({first}..{last})", {
-        status: result.status === "success" ? "days done" : "FAILED",
-        done: result.reports.filter((r) =>
-          r.business_date && r.status === "success"
-        )
-          .length,
-        count: result.days.length,
-        first: result.days[0],
-        last: result.days.at(-1),
-      });
-      await logHealth(ctx.config);
-      return result.status === "success" ? 0 : 1;
-    }
-  });
-}
-
-if (import.meta.main) Deno.exit(await main(Deno.args));

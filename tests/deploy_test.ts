@@ -191,7 +191,7 @@ Deno.test("database tasks reach only the configured database (none when embedded
     "no webhook for a stage that sends no alerts",
   );
   assert.deepEqual(
-    net(launchArgs("tasks/pipeline.ts", [], {
+    net(launchArgs("tasks/pipeline_cli.ts", [], {
       databaseUrl: "postgres://app@db1,db2:5433/shop",
       webhookUrl: "https://hooks.example.com/x",
     })),

@@ -18,3 +18,8 @@ export function roundCents(numerator: number, divisor: number): number {
   const q = Math.floor((Math.abs(numerator) * 2 + divisor) / (2 * divisor));
   return numerator < 0 ? -q : q;
 }
+
+/** Whole cents of a money string, e.g. `"12.30"` -> 1230. */
+export function cents(money: string): number {
+  return Math.round(Number(money) * 100);
+}
