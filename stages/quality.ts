@@ -14,6 +14,7 @@ import { PipelineError } from "../lib/errors.ts";
 import { log } from "../lib/log.ts";
 import { reportPathOf, writeReport } from "../lib/report.ts";
 import { TABLES } from "../lib/contract.ts";
+import { checkSql } from "../lib/quality_checks.ts";
 import { newRunId } from "../lib/run_id.ts";
 import { n, secondsSince, type StageResult } from "../lib/stage.ts";
 import {
@@ -126,10 +127,12 @@ export async function runQuality(
   const range = plausibleRange(config, options.businessDate);
   const dated = [range.latest, range.earliest];
   const results = await Promise.all(
-    ([[itemsSql, []], [transactionsSql, dated], [customersSql, dated], [
-      productsSql,
-      [],
-    ]] as const).map(([sql, params]) =>
+    ([
+      [checkSql("transaction_items", itemsSql), []],
+      [checkSql("transactions", transactionsSql), dated],
+      [checkSql("customers", customersSql), dated],
+      [checkSql("products", productsSql), []],
+    ] as const).map(([sql, params]) =>
       db.query<{
         check_name: string;
         checked: number;

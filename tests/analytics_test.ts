@@ -102,6 +102,7 @@ dbTest(
       Object.keys(summary.query_results).sort(),
       Object.keys(QUERIES).sort(),
     );
+    let timed = 0;
     for (
       const [name, q] of Object.entries(summary.query_results) as [
         string,
@@ -111,9 +112,15 @@ dbTest(
       const [header, ...rows] = await readCsv(`${dir}/${name}.csv`);
       assert.equal(q.rows, rows.length, name);
       assert.deepEqual(q.columns, header, name);
-      assert.ok(q.execution_time_ms >= 0);
+      assert.ok(Number.isInteger(q.execution_time_ms), name);
       assert.ok(rows.length > 0, `${name} is not empty`);
+      timed += q.execution_time_ms;
     }
+    // The queries' times add up to no more than the stage's total.
+    assert.ok(
+      timed <= summary.total_execution_time_seconds * 1000 + 1,
+      `${timed} ms of queries in ${summary.total_execution_time_seconds} s`,
+    );
     assert.equal(result.queries.top_products_by_revenue.rows, 10);
   },
 );

@@ -104,6 +104,8 @@ Deno.test("the README documents every configuration key and environment variable
 Deno.test("every error code is documented, and the docs name no code that does not exist", async () => {
   const { ERROR_CODES } = await import("../lib/errors.ts");
   const doc = await Deno.readTextFile(`${ROOT}/docs/errors.md`);
-  const documented = [...doc.matchAll(/^\| ([A-Z0-9_]+) +\|/gm)].map((m) => m[1]);
+  const documented = [...doc.matchAll(/^\| ([A-Z0-9_]+) +\|/gm)].map((m) =>
+    m[1]
+  );
   assert.deepEqual(documented.sort(), Object.keys(ERROR_CODES).sort());
 });

@@ -8,6 +8,7 @@ import { generateShop } from "../lib/synth/shop.ts";
 import { csvLine } from "../lib/synth/csv_writer.ts";
 import { DEFECT_KINDS } from "../lib/synth/defects.ts";
 import { RULES } from "../lib/quality_rules.ts";
+import { CHECKS, defectOf } from "../lib/quality_checks.ts";
 import { runIngest } from "../stages/ingest.ts";
 import { gateError, runQuality } from "../stages/quality.ts";
 import {
@@ -25,13 +26,25 @@ dbTest(
   async ({ config, db }) => {
     const raw = await loadGenerated(config, db, 0.03);
     const manifest = await readCsvObjects(`${raw}/injected_defects.csv`);
-    const expected = new Map<string, Set<string>>();
+    // Each declared check must fail exactly the rows injected with its defect
+    // kind (a check declared with no defect: none).
+    const injected = new Map<string, Set<string>>();
     for (const m of manifest) {
-      const name = `${m.file.replace(".csv", "")}.${m.defect_kind}`;
-      if (!expected.has(name)) expected.set(name, new Set());
-      expected.get(name)!.add(`${m.record_id}@${m.source_row}`);
+      const key = `${m.file.replace(".csv", "")}.${m.defect_kind}`;
+      if (!injected.has(key)) injected.set(key, new Set());
+      injected.get(key)!.add(`${m.record_id}@${m.source_row}`);
     }
+    const expected = new Map<string, Set<string>>(
+      CHECKS.map((c) => [
+        c.name,
+        injected.get(`${c.name.split(".")[0]}.${defectOf(c)}`) ?? new Set(),
+      ]),
+    );
     const result = await runQuality(config, db);
+    assert.deepEqual(
+      Object.keys(result.checks).sort(),
+      CHECKS.map((c) => c.name).sort(),
+    );
     for (const [name, check] of Object.entries(result.checks)) {
       const want = expected.get(name)?.size ?? 0;
       assert.equal(
@@ -47,20 +60,38 @@ dbTest(
       }
       assert.equal(check.samples.length, Math.min(10, want));
     }
-    // Every injected defect kind has a check of the same name.
+    // Every injected defect kind has a check that expects it.
     for (const [table, kinds] of Object.entries(DEFECT_KINDS)) {
       for (const kind of kinds) {
         assert.ok(
-          RULES[`${table}.${kind}`],
+          CHECKS.some((c) =>
+            c.name.startsWith(`${table}.`) && defectOf(c) === kind
+          ),
           `${table}.${kind} has a check`,
         );
       }
     }
-    // 3 % spread thin over the kinds: warnings, no failure; grade from the score.
+    // 3 % spread thin over the kinds: each injected kind is a warning, none
+    // fails; the score is the weighted mean of the dimensions' pass shares.
     assert.equal(result.passed, true, result.gateFailures.join("; "));
-    assert.ok(result.warnings!.length > 20);
-    assert.ok(result.score >= 90 && result.score < 100);
-    assert.equal(result.grade, "A");
+    const withDefects = [...expected.values()].filter((s) => s.size > 0).length;
+    assert.equal(result.warnings!.length, withDefects);
+    const weights = config.quality.weights;
+    const dims = Object.keys(weights) as (keyof typeof weights)[];
+    const share = (d: string) => {
+      const list = Object.values(result.checks).filter((c) =>
+        c.dimension === d
+      );
+      const checked = list.reduce((a, c) => a + c.checked, 0);
+      const failed = list.reduce((a, c) => a + c.failed, 0);
+      return checked ? Math.round(10000 * (1 - failed / checked)) / 100 : 100;
+    };
+    const score = Math.round(
+      100 * dims.reduce((a, d) => a + weights[d] * share(d), 0) /
+        dims.reduce((a, d) => a + weights[d], 0),
+    ) / 100;
+    assert.equal(result.score, score);
+    assert.equal(result.grade, score >= 90 ? "A" : "B");
 
     const report = JSON.parse(
       await Deno.readTextFile(
