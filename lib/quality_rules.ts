@@ -74,3 +74,74 @@ export function effectiveRules(config: Config): Record<string, Rule> {
   }
   return rules;
 }
+
+/** One check's result, as in the report. */
+export interface CheckResult {
+  name: string;
+  table: string;
+  dimension: Dimension;
+  severity: "error" | "warn";
+  description: string;
+  checked: number;
+  failed: number;
+  failed_share: number;
+  threshold: { max_failed_share: number; max_failed_rows?: number };
+  status: "passed" | "warning" | "failed";
+  score: number;
+  samples: Array<{ id: string | null; source_row: number }>;
+  detail?: Record<string, number>;
+}
+
+/** The counts one check's query returned. */
+export interface CheckCounts {
+  checked: number;
+  failed: number;
+  sample_ids: (string | null)[] | null;
+  sample_rows: number[] | null;
+  detail: Record<string, number> | null;
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/**
+ * A check's verdict from its counts: passed with no failing row; failed when
+ * an error-severity check is over its threshold (a share is judged only from
+ * `minFailedRowsForShare` failing rows on); a warning otherwise.
+ */
+export function evaluate(
+  name: string,
+  rule: Rule,
+  minFailedRowsForShare: number,
+  r: CheckCounts,
+): CheckResult {
+  const share = r.checked ? r.failed / r.checked : 0;
+  const over =
+    (share > rule.maxFailedShare && r.failed >= minFailedRowsForShare) ||
+    (rule.maxFailedRows !== undefined && r.failed > rule.maxFailedRows);
+  const status = r.failed === 0
+    ? "passed"
+    : rule.severity === "error" && over
+    ? "failed"
+    : "warning";
+  const ids = r.sample_ids ?? [];
+  return {
+    name,
+    table: name.split(".")[0],
+    dimension: rule.dimension,
+    severity: rule.severity,
+    description: rule.description,
+    checked: r.checked,
+    failed: r.failed,
+    failed_share: Math.round(share * 1e6) / 1e6,
+    threshold: {
+      max_failed_share: rule.maxFailedShare,
+      ...(rule.maxFailedRows !== undefined
+        ? { max_failed_rows: rule.maxFailedRows }
+        : {}),
+    },
+    status,
+    score: r.checked ? round2(100 * (1 - share)) : 100,
+    samples: ids.map((id, i) => ({ id, source_row: r.sample_rows![i] })),
+    ...(r.detail ? { detail: r.detail } : {}),
+  };
+}

@@ -18,11 +18,12 @@ import { checkSql } from "../lib/quality_checks.ts";
 import { newRunId } from "../lib/run_id.ts";
 import { n, secondsSince, type StageResult } from "../lib/stage.ts";
 import {
+  type CheckResult,
   CONTRACT_KEYS,
   type Dimension,
   DIMENSIONS,
   effectiveRules,
-  type Rule,
+  evaluate,
 } from "../lib/quality_rules.ts";
 import customersSql from "../sql/quality/customers.sql" with { type: "text" };
 import productsSql from "../sql/quality/products.sql" with { type: "text" };
@@ -62,22 +63,7 @@ export const command: Command = {
   ].join("\n"),
 };
 
-/** One check's result, as in the report. */
-export interface CheckResult {
-  name: string;
-  table: string;
-  dimension: Dimension;
-  severity: "error" | "warn";
-  description: string;
-  checked: number;
-  failed: number;
-  failed_share: number;
-  threshold: { max_failed_share: number; max_failed_rows?: number };
-  status: "passed" | "warning" | "failed";
-  score: number;
-  samples: Array<{ id: string | null; source_row: number }>;
-  detail?: Record<string, number>;
-}
+export type { CheckResult };
 
 /** What {@linkcode runQuality} returns. */
 export interface QualityResult extends StageResult {
@@ -348,50 +334,6 @@ export function gateError(result: QualityResult): PipelineError {
         : "see data/processed/data_quality_report.json; thresholds are quality.checks.<name> in the config",
     },
   );
-}
-
-function evaluate(
-  name: string,
-  rule: Rule,
-  minFailedRowsForShare: number,
-  r: {
-    checked: number;
-    failed: number;
-    sample_ids: (string | null)[] | null;
-    sample_rows: number[] | null;
-    detail: Record<string, number> | null;
-  },
-): CheckResult {
-  const share = r.checked ? r.failed / r.checked : 0;
-  const over =
-    (share > rule.maxFailedShare && r.failed >= minFailedRowsForShare) ||
-    (rule.maxFailedRows !== undefined && r.failed > rule.maxFailedRows);
-  const status = r.failed === 0
-    ? "passed"
-    : rule.severity === "error" && over
-    ? "failed"
-    : "warning";
-  const ids = r.sample_ids ?? [];
-  return {
-    name,
-    table: name.split(".")[0],
-    dimension: rule.dimension,
-    severity: rule.severity,
-    description: rule.description,
-    checked: r.checked,
-    failed: r.failed,
-    failed_share: Math.round(share * 1e6) / 1e6,
-    threshold: {
-      max_failed_share: rule.maxFailedShare,
-      ...(rule.maxFailedRows !== undefined
-        ? { max_failed_rows: rule.maxFailedRows }
-        : {}),
-    },
-    status,
-    score: r.checked ? round2(100 * (1 - share)) : 100,
-    samples: ids.map((id, i) => ({ id, source_row: r.sample_rows![i] })),
-    ...(r.detail ? { detail: r.detail } : {}),
-  };
 }
 
 /** CLI entry point: exit 1 when the gate fails. */
