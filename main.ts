@@ -4,15 +4,9 @@
  *
  * @module
  */
-import * as generate from "./stages/generate.ts";
-import * as ingest from "./stages/ingest.ts";
-import * as quality from "./stages/quality.ts";
-import * as transform from "./stages/transform.ts";
-import * as warehouse from "./stages/warehouse.ts";
-import * as analytics from "./stages/analytics.ts";
+import { STEPS } from "./tasks/pipeline.ts";
 import * as cleanup from "./stages/cleanup.ts";
 import * as monitor from "./stages/monitor.ts";
-import * as dashboard from "./stages/dashboard.ts";
 import * as pipeline from "./tasks/pipeline_cli.ts";
 import * as schedule from "./tasks/schedule.ts";
 import * as dbServe from "./tasks/db_serve.ts";
@@ -25,15 +19,13 @@ interface Entry {
   main(args: string[]): Promise<number>;
 }
 
-/** Subcommands in pipeline order. */
+/**
+ * Subcommands: the pipeline's steps in order (each step names its stage's
+ * command in tasks/pipeline.ts, so a new stage is registered once), then the
+ * other commands.
+ */
 export const SUBCOMMANDS: Record<string, Entry> = {
-  generate,
-  ingest,
-  quality,
-  transform,
-  warehouse,
-  analytics,
-  dashboard,
+  ...Object.fromEntries(STEPS.flatMap((s) => s.cli ? [[s.name, s.cli]] : [])),
   monitor,
   cleanup,
   pipeline,

@@ -206,6 +206,14 @@ export function parseCommand(cmd: Command, args: string[]) {
  * Runs a command as a program: parses flags, loads configuration, sets up
  * logging, runs `body`, closes the database, and maps failures to a one-line
  * message and exit code 1 (2 for usage errors). Returns the exit code.
+ *
+ * @example
+ * ```ts
+ * const code = await runCommand(command, Deno.args, async (ctx) => {
+ *   await runIngest(ctx.config, await ctx.db());
+ * });
+ * Deno.exit(code);
+ * ```
  */
 export async function runCommand(
   cmd: Command,
@@ -328,7 +336,14 @@ function usageError(cmd: Command, flags: Flag[], err: Error): PipelineError {
   });
 }
 
-/** One line describing a failure: our errors, database errors, permission errors. */
+/**
+ * One line describing a failure: our errors, database errors, permission errors.
+ *
+ * @example
+ * ```ts
+ * formatFailure(new PipelineError("INPUT", "data/raw/customers.csv: file not found"));
+ * ```
+ */
 export function formatFailure(err: unknown): string {
   if (err instanceof Deno.errors.NotCapable) {
     return `${err.message} (the task was not granted this permission; see README "Permissions")`;

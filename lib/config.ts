@@ -220,6 +220,12 @@ export interface LoadConfigOptions {
  * Builds the configuration from all layers and validates it.
  *
  * @throws {PipelineError} `CONFIG_INVALID` naming the key, value and source.
+ *
+ * @example
+ * ```ts
+ * const config = await loadConfig({ flags: { "generate.scale": 10 } });
+ * config.generate.scale; // 10
+ * ```
  */
 export async function loadConfig(
   options: LoadConfigOptions = {},
@@ -269,7 +275,14 @@ export async function loadConfig(
   return config;
 }
 
-/** Flattens a nested object into dotted paths (`{a:{b:1}}` -> `{"a.b":1}`). */
+/**
+ * Flattens a nested object into dotted paths (`{a:{b:1}}` -> `{"a.b":1}`).
+ *
+ * @example
+ * ```ts
+ * flatten({ a: { b: 1 } }); // { "a.b": 1 }
+ * ```
+ */
 export function flatten(
   value: Record<string, unknown>,
   prefix = "",

@@ -47,6 +47,14 @@ export function newChunkStats(): ChunkStats {
  * Re-chunks `source` into pieces that each end after a complete record.
  *
  * @throws {PipelineError} `CSV_MALFORMED` naming the file and line.
+ *
+ * @example
+ * ```ts
+ * const stats = newChunkStats();
+ * for await (const chunk of recordChunks(file.readable, { maxBytes: 1 << 20, file: path }, stats)) {
+ *   await sink.write(chunk);
+ * }
+ * ```
  */
 export async function* recordChunks(
   source: AsyncIterable<Uint8Array>,

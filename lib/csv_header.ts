@@ -20,6 +20,11 @@ export interface HeaderCheck {
  *
  * @throws {PipelineError} `CSV_HEADER` when a contract column is missing, a
  *   name repeats, or the file is empty or not UTF-8.
+ *
+ * @example
+ * ```ts
+ * const { extra } = await checkHeader("data/raw/customers.csv", CONTRACT_COLUMNS.customers);
+ * ```
  */
 export async function checkHeader(
   path: string,

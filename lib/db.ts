@@ -6,6 +6,7 @@
  * @module
  */
 import type { Config } from "./config.ts";
+import { embeddedDbDir } from "./paths.ts";
 
 /** A row as returned by {@linkcode Db.query}: int8 and numeric arrive as numbers, dates as `YYYY-MM-DD`. */
 export type Row = Record<string, unknown>;
@@ -56,6 +57,13 @@ export interface Db {
 /**
  * Opens the database the configuration selects: the server when
  * `databaseUrl` is set, the embedded database in `dataDir/pglite` otherwise.
+ *
+ * @example
+ * ```ts
+ * const db = await openDb(await loadConfig());
+ * const [{ n }] = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM production.customers");
+ * await db.close();
+ * ```
  */
 export async function openDb(config: Config): Promise<Db> {
   if (config.databaseUrl) {
@@ -68,15 +76,29 @@ export async function openDb(config: Config): Promise<Db> {
     });
   }
   const { openEmbeddedDb } = await import("./db_embedded.ts");
-  return openEmbeddedDb(`${config.dataDir}/pglite`);
+  return openEmbeddedDb(embeddedDbDir(config));
 }
 
-/** Quotes an SQL identifier (`schema.table` is quoted part by part). */
+/**
+ * Quotes an SQL identifier (`schema.table` is quoted part by part).
+ *
+ * @example
+ * ```ts
+ * ident("production.customers"); // "\"production\".\"customers\""
+ * ```
+ */
 export function ident(name: string): string {
   return name.split(".").map((p) => `"${p.replaceAll('"', '""')}"`).join(".");
 }
 
-/** Quotes an SQL string literal, for the few places parameters can't go (COPY, SET). */
+/**
+ * Quotes an SQL string literal, for the few places parameters can't go (COPY, SET).
+ *
+ * @example
+ * ```ts
+ * literal("O'Brien"); // "'O''Brien'"
+ * ```
+ */
 export function literal(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
 }

@@ -66,7 +66,15 @@ export class PipelineError extends Error {
   }
 }
 
-/** Formats any thrown value as the message a user should see. */
+/**
+ * Formats any thrown value as the message a user should see.
+ *
+ * @example
+ * ```ts
+ * describeError(new PipelineError("LOCKED", "another run holds data/pipeline.lock", { hint: "wait" }));
+ * // "another run holds data/pipeline.lock\n  hint: wait"
+ * ```
+ */
 export function describeError(err: unknown): string {
   if (err instanceof PipelineError) {
     return err.hint ? `${err.message}\n  hint: ${err.hint}` : err.message;

@@ -59,12 +59,29 @@ export function interruption(): InterruptedError | undefined {
   return state;
 }
 
-/** Throws the interruption unless bookkeeping is running in {@linkcode finishing}. */
+/**
+ * Throws the interruption unless bookkeeping is running in {@linkcode finishing}.
+ *
+ * @example
+ * ```ts
+ * for (const statement of statements) {
+ *   throwIfInterrupted(); // a safe point
+ *   await db.exec(statement);
+ * }
+ * ```
+ */
 export function throwIfInterrupted(): void {
   if (state && finishingDepth === 0) throw state;
 }
 
-/** Runs `fn` with statements allowed again: recording how a run ended. */
+/**
+ * Runs `fn` with statements allowed again: recording how a run ended.
+ *
+ * @example
+ * ```ts
+ * await finishing(() => db.query("UPDATE ops.pipeline_runs SET status = 'interrupted' WHERE run_id = $1", [runId]));
+ * ```
+ */
 export async function finishing<T>(fn: () => Promise<T>): Promise<T> {
   finishingDepth++;
   try {

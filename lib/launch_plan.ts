@@ -51,7 +51,14 @@ export const SCRIPTS: Record<
   "tasks/schedule.ts": { alerts: true, cron: true, sys: true },
 };
 
-/** `host:port` of every host in a PostgreSQL URL (multi-host URLs included). */
+/**
+ * `host:port` of every host in a PostgreSQL URL (multi-host URLs included).
+ *
+ * @example
+ * ```ts
+ * databaseHosts("postgres://app:p@ss@db1,db2:5433/shop"); // ["db1:5432", "db2:5433"]
+ * ```
+ */
 export function databaseHosts(url: string): string[] {
   // The host part starts after the authority's last @, so a password with
   // an @ never leaks into the permission flag.

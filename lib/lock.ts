@@ -312,6 +312,11 @@ export function ensureLockHeld(): Promise<void> {
 /**
  * Takes the file lock and, on a server, the advisory lock; runs `fn`; frees
  * both. `waitMs` bounds the wait for another holder.
+ *
+ * @example
+ * ```ts
+ * await withPipelineLock(config, "transform", () => runTransform(config, db), { waitMs: 30_000 });
+ * ```
  */
 export async function withPipelineLock<T>(
   config: Config,

@@ -10,7 +10,14 @@ import { processedDir } from "./paths.ts";
 
 export { processedDir };
 
-/** Writes `value` as pretty JSON to `DATA_DIR/processed/<name>`; returns the path. */
+/**
+ * Writes `value` as pretty JSON to `DATA_DIR/processed/<name>`; returns the path.
+ *
+ * @example
+ * ```ts
+ * await writeReport(config, "transformation_summary.json", { tables });
+ * ```
+ */
 export async function writeReport(
   config: Config,
   name: string,

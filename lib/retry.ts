@@ -47,7 +47,15 @@ const TRANSIENT_SQLSTATES = new Set([
   "57P03",
 ]);
 
-/** Whether `err` is worth retrying. */
+/**
+ * Whether `err` is worth retrying.
+ *
+ * @example
+ * ```ts
+ * isTransient({ code: "40P01" }); // true: a deadlock is worth another try
+ * isTransient({ code: "23505" }); // false: a duplicate key is not
+ * ```
+ */
 export function isTransient(err: unknown): boolean {
   if (err instanceof PipelineError) return err.code === "DB_UNREACHABLE";
   const code = (err as { code?: unknown })?.code;
@@ -63,6 +71,11 @@ export function isTransient(err: unknown): boolean {
 /**
  * The wait before retry number `retry` (1-based): base * factor^(retry-1),
  * capped at the maximum, with the jitter share randomised.
+ *
+ * @example
+ * ```ts
+ * backoffDelay(3, { maxAttempts: 5, baseDelayMs: 500, factor: 2, maxDelayMs: 10_000, jitter: 0 }); // 2000
+ * ```
  */
 export function backoffDelay(
   retry: number,
@@ -91,6 +104,11 @@ export interface WithRetryOptions {
 /**
  * Runs `fn`, retrying transient failures. Returns its result and the number
  * of retries; throws the last error (with `retries` set) otherwise.
+ *
+ * @example
+ * ```ts
+ * const { value, retries } = await withRetry(() => db.query("SELECT 1"), config.pipeline.retry);
+ * ```
  */
 export async function withRetry<T>(
   fn: (attempt: number) => Promise<T>,

@@ -31,6 +31,11 @@ export interface StepOutcome {
  * Marks every run still `running` as `crashed`, with the first step that did
  * not succeed as its failed step. Only a lock holder may call this: then no
  * other run can be alive. Returns the ids marked.
+ *
+ * @example
+ * ```ts
+ * const crashed = await markCrashedRuns(db); // ["20261204T021500Z-ab12cd"]
+ * ```
  */
 export async function markCrashedRuns(db: Db): Promise<string[]> {
   await db.exec(

@@ -12,13 +12,14 @@ import type { Db } from "../lib/db.ts";
 import { checkHeader } from "../lib/csv_header.ts";
 import { newChunkStats, recordChunks } from "../lib/csv_chunks.ts";
 import { log } from "../lib/log.ts";
-import { processedDir, writeReport } from "../lib/report.ts";
+import { writeReport } from "../lib/report.ts";
 import { n, round, secondsSince, type StageResult } from "../lib/stage.ts";
 import { QUERIES } from "../lib/analytics_queries.ts";
 import { ensureSchema } from "../lib/schema.ts";
 import { withAtomicFile } from "../lib/atomic.ts";
 import { neutralisingStream } from "../lib/csv_safe.ts";
 import { faultPoint } from "../lib/fault.ts";
+import { analyticsDir } from "../lib/paths.ts";
 
 export { QUERIES };
 
@@ -40,7 +41,15 @@ export interface QueryResult {
   execution_time_ms: number;
 }
 
-/** Runs every query and writes the exports and the summary. */
+/**
+ * Runs every query and writes the exports and the summary.
+ *
+ * @example
+ * ```ts
+ * const { queries } = await runAnalytics(config, db);
+ * queries.top_products_by_revenue.rows; // 10
+ * ```
+ */
 export async function runAnalytics(
   config: Config,
   db: Db,
@@ -48,7 +57,7 @@ export async function runAnalytics(
   const logger = log("analytics");
   const start = performance.now();
   await ensureSchema(db);
-  const dir = `${processedDir(config)}/analytics`;
+  const dir = analyticsDir(config);
   await Deno.mkdir(dir, { recursive: true });
   const queries: Record<string, QueryResult> = {};
   for (const [name, sql] of Object.entries(QUERIES)) {

@@ -11,8 +11,8 @@
 import { type Command, runCommand } from "../lib/cli.ts";
 import type { Config } from "../lib/config.ts";
 import { log } from "../lib/log.ts";
-import { processedDir } from "../lib/report.ts";
 import { n, type StageResult } from "../lib/stage.ts";
+import { archiveDir, rawDir } from "../lib/paths.ts";
 
 export const command: Command = {
   writes: true,
@@ -75,14 +75,14 @@ export async function runCleanup(
   const refused: string[] = [];
   const candidates: Candidate[] = [
     ...await listDir(
-      `${config.dataDir}/raw`,
+      rawDir(config),
       "raw",
       /^\d{4}-\d{2}-\d{2}$/,
       true,
       refused,
     ),
     ...await listDir(
-      `${processedDir(config)}/archive`,
+      archiveDir(config),
       "archive",
       /./,
       true,
@@ -97,7 +97,7 @@ export async function runCleanup(
     ),
   ];
   const protectedArchive = await lastSuccessfulArchive(
-    `${processedDir(config)}/archive`,
+    archiveDir(config),
   );
   const cutoff = now.getTime() - config.cleanup.retentionDays * DAY_MS;
   const deleted: Candidate[] = [];

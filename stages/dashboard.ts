@@ -11,7 +11,6 @@ import { type Command, runCommand } from "../lib/cli.ts";
 import type { Config } from "../lib/config.ts";
 import type { Db } from "../lib/db.ts";
 import { log } from "../lib/log.ts";
-import { processedDir } from "../lib/report.ts";
 import { n, secondsSince, type StageResult } from "../lib/stage.ts";
 import {
   barSpec,
@@ -32,6 +31,7 @@ import { parse } from "csv-parse/sync";
 import { QUERIES } from "../lib/analytics_queries.ts";
 import { ensureSchema } from "../lib/schema.ts";
 import { writeFileAtomic } from "../lib/atomic.ts";
+import { analyticsDir, dashboardDir } from "../lib/paths.ts";
 
 export const command: Command = {
   writes: true,
@@ -324,7 +324,7 @@ export async function runDashboard(
   const start = performance.now();
   const q: Record<string, Row[]> = {};
   if (options.fromExports) {
-    const dir = `${processedDir(config)}/analytics`;
+    const dir = analyticsDir(config);
     for (const name of Object.keys(QUERIES)) {
       q[name] = await readExport(`${dir}/${name}.csv`);
     }
@@ -335,7 +335,7 @@ export async function runDashboard(
     }
   }
   const { html, charts } = await buildDashboard(q, new Date());
-  const dir = `${processedDir(config)}/dashboard`;
+  const dir = dashboardDir(config);
   await Deno.mkdir(dir, { recursive: true });
   const path = `${dir}/index.html`;
   await writeFileAtomic(path, html);

@@ -18,6 +18,7 @@ import { n, secondsSince, type StageResult } from "../lib/stage.ts";
 import { PipelineError } from "../lib/errors.ts";
 import { dayOf, isoOf } from "../lib/synth/dates.ts";
 import { type DayMetadata, generateDay } from "../lib/synth/daily.ts";
+import { dailyRawDir, rawDir } from "../lib/paths.ts";
 
 export const command: Command = {
   writes: true,
@@ -104,7 +105,7 @@ export async function runGenerate(
     );
   }
   if (options.date !== undefined) return await runGenerateDay(config, options);
-  const outDir = options.outDir ?? `${config.dataDir}/raw`;
+  const outDir = options.outDir ?? rawDir(config);
   const start = performance.now();
   const logger = log("generate");
   logger.info(
@@ -179,10 +180,17 @@ async function runGenerateDay(
 
 /** Where a day's increment lives: `DATA_DIR/raw/YYYY-MM-DD`. */
 export function dailyDir(config: Config, date: string): string {
-  return `${config.dataDir}/raw/${date}`;
+  return dailyRawDir(config, date);
 }
 
-/** A valid calendar date `YYYY-MM-DD`, or a usage error naming the flag. */
+/**
+ * A valid calendar date `YYYY-MM-DD`, or a usage error naming the flag.
+ *
+ * @example
+ * ```ts
+ * checkDate("2026-02-30", "--date"); // throws USAGE: not a calendar date
+ * ```
+ */
 export function checkDate(value: string, flag: string): string {
   const day = /^\d{4}-\d{2}-\d{2}$/.test(value) ? dayOf(value) : NaN;
   // 2026-13-45 parses to NaN; 2026-02-30 to a day that prints otherwise.

@@ -29,6 +29,7 @@ import { writeReport } from "../lib/report.ts";
 import { n, round, secondsSince, type StageResult } from "../lib/stage.ts";
 import { faultPoint } from "../lib/fault.ts";
 import { ensureSchema } from "../lib/schema.ts";
+import { rawDir } from "../lib/paths.ts";
 
 export const command: Command = {
   writes: true,
@@ -74,6 +75,12 @@ export interface IngestOptions {
  * Loads the four files into staging atomically and writes the summary.
  *
  * @throws {PipelineError} naming the file and line for header or CSV errors.
+ *
+ * @example
+ * ```ts
+ * const result = await runIngest(config, db, { inputDir: "data/exports" });
+ * result.tables.customers.rows;
+ * ```
  */
 export async function runIngest(
   config: Config,
@@ -81,7 +88,7 @@ export async function runIngest(
   options: IngestOptions = {},
 ): Promise<StageResult & { tables: Record<Table, TableLoad> }> {
   const logger = log("ingest");
-  const inputDir = options.inputDir ?? `${config.dataDir}/raw`;
+  const inputDir = options.inputDir ?? rawDir(config);
   const start = performance.now();
 
   // Check every header before touching the database.
@@ -89,7 +96,7 @@ export async function runIngest(
   const sizes = {} as Record<Table, number>;
   for (const table of TABLES) {
     const path = `${inputDir}/${fileOf(table)}`;
-    sizes[table] = await fileSize(path, inputDir, `${config.dataDir}/raw`);
+    sizes[table] = await fileSize(path, inputDir, rawDir(config));
     headers[table] = await checkHeader(path, CONTRACT_COLUMNS[table]);
     if (headers[table].extra.length) {
       logger.warn("{file}: ignoring extra column(s) {extra}", {

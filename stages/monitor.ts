@@ -79,7 +79,15 @@ const CHECKS = [
   "database_connectivity",
 ] as const;
 
-/** Runs every check; never throws for an unreachable database. */
+/**
+ * Runs every check; never throws for an unreachable database.
+ *
+ * @example
+ * ```ts
+ * const report = await runMonitor(config);
+ * Deno.exit(exitCode(report)); // 0 healthy, 1 degraded, 2 critical
+ * ```
+ */
 export async function runMonitor(
   config: Config,
   options: { now?: Date; db?: Db } = {},

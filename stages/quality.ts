@@ -93,6 +93,12 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
 /**
  * Runs every check, writes the report and history, and evaluates the gate.
  * Does not throw when the gate fails: callers decide (see {@linkcode gateError}).
+ *
+ * @example
+ * ```ts
+ * const q = await runQuality(config, db);
+ * if (!q.passed) throw gateError(q);
+ * ```
  */
 export async function runQuality(
   config: Config,

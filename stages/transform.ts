@@ -88,7 +88,15 @@ export interface TableSummary {
   nulled_values: Record<string, number>;
 }
 
-/** Runs the transform; throws (rolling everything back) if counts do not reconcile. */
+/**
+ * Runs the transform; throws (rolling everything back) if counts do not reconcile.
+ *
+ * @example
+ * ```ts
+ * const t = await runTransform(config, db, { incremental: true, businessDate: "2026-01-05" });
+ * t.tables.transactions.rejected_by_reason;
+ * ```
+ */
 export async function runTransform(
   config: Config,
   db: Db,

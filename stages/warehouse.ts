@@ -118,7 +118,14 @@ export async function setupBiRole(config: Config, db: Db): Promise<string> {
   }`;
 }
 
-/** Runs the warehouse load in one transaction. */
+/**
+ * Runs the warehouse load in one transaction.
+ *
+ * @example
+ * ```ts
+ * await runWarehouse(config, db, { asOf: "2026-01-05" });
+ * ```
+ */
 export async function runWarehouse(
   config: Config,
   db: Db,

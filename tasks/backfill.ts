@@ -34,7 +34,14 @@ export interface DaysResult {
   days: string[];
 }
 
-/** The days from `from` to `to`, inclusive. */
+/**
+ * The days from `from` to `to`, inclusive.
+ *
+ * @example
+ * ```ts
+ * daysBetween("2026-01-30", "2026-02-02"); // ["2026-01-30", "2026-01-31", "2026-02-01", "2026-02-02"]
+ * ```
+ */
 export function daysBetween(from: string, to: string): string[] {
   const out: string[] = [];
   for (let d = dayOf(from); d <= dayOf(to); d++) out.push(isoOf(d));

@@ -23,6 +23,7 @@ import { newRunId } from "../lib/run_id.ts";
 import { writeFileAtomic } from "../lib/atomic.ts";
 import { ensureSchema } from "../lib/schema.ts";
 import resetSql from "../sql/warehouse/reset.sql" with { type: "text" };
+import { processedDir, rawDir } from "../lib/paths.ts";
 
 export const command: Command = {
   writes: true,
@@ -181,7 +182,7 @@ export async function runBench(
         if (step.name === "ingest" && backend === "server") {
           await ensureSchema(db);
           copySeconds.push(
-            await psqlCopy(cfg.databaseUrl!, `${cfg.dataDir}/raw`),
+            await psqlCopy(cfg.databaseUrl!, rawDir(cfg)),
           );
         }
         const t0 = performance.now();
@@ -264,7 +265,7 @@ export function main(args: string[]): Promise<number> {
       !(ctx.values.warm as boolean | undefined),
     );
     const out = (ctx.values.out as string | undefined) ??
-      `${ctx.config.dataDir}/processed/bench.json`;
+      `${processedDir(ctx.config)}/bench.json`;
     await Deno.mkdir(out.slice(0, Math.max(0, out.lastIndexOf("/"))) || ".", {
       recursive: true,
     });

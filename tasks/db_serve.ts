@@ -14,6 +14,7 @@ import type { Config } from "../lib/config.ts";
 import { PipelineError } from "../lib/errors.ts";
 import { acquireFileLock, pipelineLockPath } from "../lib/lock.ts";
 import { log } from "../lib/log.ts";
+import { embeddedDbDir } from "../lib/paths.ts";
 
 export const command: Command = {
   name: "db:serve",
@@ -140,7 +141,7 @@ export async function serveEmbedded(
   await Deno.mkdir(config.dataDir, { recursive: true });
   const lock = await acquireFileLock(pipelineLockPath(config), "db:serve");
   const { PGlite } = await import("@electric-sql/pglite");
-  const db = new PGlite(`${config.dataDir}/pglite`) as unknown as RawDb & {
+  const db = new PGlite(embeddedDbDir(config)) as unknown as RawDb & {
     waitReady: Promise<void>;
   };
   let served = 0;
@@ -158,7 +159,7 @@ export async function serveEmbedded(
     const url = `postgres://postgres@${options.host}:${port}/postgres`;
     logger.info(
       "serving {dir} on {url} (read-only, one connection at a time); Ctrl-C to stop",
-      { dir: `${config.dataDir}/pglite`, url },
+      { dir: embeddedDbDir(config), url },
     );
     options.onListen?.(url);
     // Connections queue: PGlite has a single backend, so one is served at a time.

@@ -9,6 +9,14 @@
  */
 import type { Config } from "../lib/config.ts";
 import { type Db, openDb } from "../lib/db.ts";
+import type { Command } from "../lib/cli.ts";
+import * as generate from "../stages/generate.ts";
+import * as ingest from "../stages/ingest.ts";
+import * as quality from "../stages/quality.ts";
+import * as transform from "../stages/transform.ts";
+import * as warehouse from "../stages/warehouse.ts";
+import * as analytics from "../stages/analytics.ts";
+import * as dashboard from "../stages/dashboard.ts";
 import { describeError, PipelineError } from "../lib/errors.ts";
 import { log, withLogContext } from "../lib/log.ts";
 import { writeReport } from "../lib/report.ts";
@@ -50,6 +58,8 @@ export { selectSteps } from "./pipeline_plan.ts";
 export interface Step {
   name: string;
   run(ctx: StepContext): Promise<StageResult>;
+  /** The stage's own command (`ecom <name>`): main.ts lists every step's. */
+  cli?: { command: Command; main(args: string[]): Promise<number> };
 }
 
 /** What a step receives. */
@@ -83,10 +93,12 @@ export interface PipelineOptions {
 export const STEPS: Step[] = [
   {
     name: "generate",
+    cli: generate,
     run: ({ config, options }) => runGenerate(config, { date: options.date }),
   },
   {
     name: "ingest",
+    cli: ingest,
     run: async ({ config, db, options }) =>
       runIngest(config, await db(), {
         // Daily: the day's folder, under --input DIR when given.
@@ -99,6 +111,7 @@ export const STEPS: Step[] = [
   },
   {
     name: "quality",
+    cli: quality,
     run: async ({ config, db, runId, options }) => {
       const result = await runQuality(config, await db(), {
         runId,
@@ -110,6 +123,7 @@ export const STEPS: Step[] = [
   },
   {
     name: "transform",
+    cli: transform,
     run: async ({ config, db, runId, options }) =>
       runTransform(config, await db(), {
         runId,
@@ -119,6 +133,7 @@ export const STEPS: Step[] = [
   },
   {
     name: "warehouse",
+    cli: warehouse,
     run: async ({ config, db, options }) =>
       runWarehouse(config, await db(), {
         asOf: options.date ?? options.asOf,
@@ -126,17 +141,27 @@ export const STEPS: Step[] = [
   },
   {
     name: "analytics",
+    cli: analytics,
     run: async ({ config, db }) => runAnalytics(config, await db()),
   },
   {
     name: "dashboard",
+    cli: dashboard,
     // Right after analytics: its exports hold the dashboard's numbers.
     run: async ({ config, db }) =>
       runDashboard(config, await db(), { fromExports: true }),
   },
 ];
 
-/** Runs the pipeline; returns the report (status failed at the first failed step). */
+/**
+ * Runs the pipeline; returns the report (status failed at the first failed step).
+ *
+ * @example
+ * ```ts
+ * const report = await runPipeline(config, { skipGenerate: true });
+ * report.status; // "success", "failed" or "interrupted"
+ * ```
+ */
 export function runPipeline(
   config: Config,
   options: PipelineOptions = {},

@@ -9,7 +9,7 @@
 import { type Command, runCommand } from "../lib/cli.ts";
 import type { Config } from "../lib/config.ts";
 import { log } from "../lib/log.ts";
-import { processedDir } from "../lib/report.ts";
+import { dashboardDir } from "../lib/paths.ts";
 
 export const command: Command = {
   name: "dashboard:serve",
@@ -39,7 +39,7 @@ export async function handle(config: Config, req: Request): Promise<Response> {
   }
   try {
     const html = await Deno.readFile(
-      `${processedDir(config)}/dashboard/index.html`,
+      `${dashboardDir(config)}/index.html`,
     );
     return new Response(req.method === "HEAD" ? null : html, {
       headers: {

@@ -1,6 +1,7 @@
 /** The command line as a user meets it: help, exit codes, one-line errors, permissions. */
 import assert from "node:assert/strict";
 import { ROOT, runDeno, tempDir } from "./helpers.ts";
+import { SUBCOMMANDS as COMMANDS } from "../main.ts";
 import { launchArgs, permissionFlags } from "../lib/launch_plan.ts";
 
 const tasks = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`))
@@ -17,21 +18,7 @@ function flagsOf(task: string): string[] {
   return permissionFlags(words);
 }
 
-const SUBCOMMANDS = [
-  "generate",
-  "ingest",
-  "quality",
-  "transform",
-  "warehouse",
-  "analytics",
-  "dashboard",
-  "monitor",
-  "cleanup",
-  "pipeline",
-  "schedule",
-  "db:serve",
-  "dashboard:serve",
-];
+const SUBCOMMANDS = Object.keys(COMMANDS);
 
 Deno.test("every subcommand and stage script answers --help", async () => {
   for (const sub of SUBCOMMANDS) {

@@ -109,3 +109,13 @@ Deno.test("every error code is documented, and the docs name no code that does n
   );
   assert.deepEqual(documented.sort(), Object.keys(ERROR_CODES).sort());
 });
+
+Deno.test("every declared quality check is documented in docs/data_quality.md", async () => {
+  const { CHECKS } = await import("../lib/quality_checks.ts");
+  const doc = await Deno.readTextFile(`${ROOT}/docs/data_quality.md`);
+  const missing = CHECKS.map((c) => c.name).filter((name) =>
+    !doc.includes(`\`${name}\``) &&
+    !doc.includes(`\`*.${name.split(".")[1]}\``)
+  );
+  assert.deepEqual(missing, []);
+});

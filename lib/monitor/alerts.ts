@@ -11,6 +11,7 @@ import type { Config } from "../config.ts";
 import { log } from "../log.ts";
 import { maskSecrets } from "../mask.ts";
 import { writeFileAtomic } from "../atomic.ts";
+import { alertStatePath, processedDir } from "../paths.ts";
 
 /** One alert of the report. */
 export interface Alert {
@@ -31,7 +32,7 @@ export interface Delivery {
 type State = Record<string, { severity: string; last_sent_at: string }>;
 
 function statePath(config: Config): string {
-  return `${config.dataDir}/processed/alert_state.json`;
+  return alertStatePath(config);
 }
 
 async function readState(config: Config): Promise<State> {
@@ -107,7 +108,7 @@ export async function deliverAlerts(
     log("monitor").warn("alert webhook failed: {error}", { error });
     return { ...out, error };
   }
-  await Deno.mkdir(`${config.dataDir}/processed`, { recursive: true });
+  await Deno.mkdir(processedDir(config), { recursive: true });
   await writeFileAtomic(statePath(config), JSON.stringify(next, null, 2));
   return { ...out, sent: fresh.map((a) => a.check), recovered };
 }

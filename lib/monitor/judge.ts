@@ -89,6 +89,12 @@ function yearlyProfile(
  * and a New Year's Eve with Decembers. Counts get a Poisson floor on their
  * spread. A drop to under half the expected volume beyond the threshold is
  * critical: an outage rarely shows as a huge z on a small shop.
+ *
+ * @example
+ * ```ts
+ * const v = judgeVolume(days, { windowDays: 28, zThreshold: 3, minHistoryDays: 14, volatileCv: 0.5, counts: true });
+ * v.status; // "ok", "warning", "critical" or "insufficient_history"
+ * ```
  */
 export function judgeVolume(
   series: DayValue[],
@@ -200,7 +206,14 @@ export function judgeVolume(
   };
 }
 
-/** Least-squares slope of `ys` over their index (points per run). */
+/**
+ * Least-squares slope of `ys` over their index (points per run).
+ *
+ * @example
+ * ```ts
+ * slope([1, 2, 3]); // 1
+ * ```
+ */
 export function slope(ys: number[]): number {
   if (ys.length < 2) return 0;
   const mx = (ys.length - 1) / 2;

@@ -67,6 +67,11 @@ const BAD_QUANTITIES = ["two", "3 pcs", "1.5"];
  * Writes customers.csv, products.csv, transactions.csv,
  * transaction_items.csv, injected_defects.csv and generation_metadata.json
  * into `options.outDir`.
+ *
+ * @example
+ * ```ts
+ * await generateShop({ seed: 42, scale: 1, startDate: "2025-01-01", endDate: "2025-12-31", defectRate: 0.02, outDir: "data/raw" });
+ * ```
  */
 export async function generateShop(
   options: ShopOptions,
