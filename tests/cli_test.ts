@@ -125,6 +125,20 @@ Deno.test("the generate task cannot open a network connection", async () => {
   assert.match(r.stderr, /NotCapable|Requires net access/);
 });
 
+/** `deno task NAME ARGS` with data and logs under `dir`, as a user runs it. */
+function taskIn(dir: string, name: string, args: string[]) {
+  return runDeno([
+    "task",
+    "-q",
+    name,
+    ...args,
+    "--data-dir",
+    `${dir}/data`,
+    "--log-dir",
+    `${dir}/logs`,
+  ], { cwd: ROOT });
+}
+
 /** `ecom ARGS` through the real `deno task ecom` (launcher and its grants). */
 function ecom(args: string[]) {
   return runDeno(["task", "-q", "ecom", ...args], { cwd: ROOT });
@@ -186,17 +200,7 @@ Deno.test("any path works with least privilege kept: data, logs and config outsi
       `${dir}/c.json`,
       JSON.stringify({ generate: { scale: 0.02, seed: 3 } }),
     );
-    const r = await runDeno([
-      "task",
-      "-q",
-      "generate",
-      "--config",
-      `${dir}/c.json`,
-      "--data-dir",
-      `${dir}/data`,
-      "--log-dir",
-      `${dir}/logs`,
-    ], { cwd: ROOT });
+    const r = await taskIn(dir, "generate", ["--config", `${dir}/c.json`]);
     assert.equal(r.code, 0, r.stderr);
     const meta = JSON.parse(
       await Deno.readTextFile(`${dir}/data/raw/generation_metadata.json`),
@@ -218,17 +222,10 @@ Deno.test("any path works with least privilege kept: data, logs and config outsi
       `${outside}/customers.csv`,
       `${dir}/data/linked/customers.csv`,
     );
-    const linked = await runDeno([
-      "task",
-      "-q",
-      "ingest",
+    const linked = await taskIn(dir, "ingest", [
       "--input",
       `${dir}/data/linked`,
-      "--data-dir",
-      `${dir}/data`,
-      "--log-dir",
-      `${dir}/logs`,
-    ], { cwd: ROOT });
+    ]);
     assert.equal(linked.code, 1, linked.stderr);
     assert.match(
       linked.stderr,
@@ -244,17 +241,7 @@ Deno.test("any path works with least privilege kept: data, logs and config outsi
 Deno.test("the JSON log is worth parsing: numbers are numbers and every run line carries the run id", async () => {
   const dir = await tempDir();
   try {
-    const r = await runDeno([
-      "task",
-      "-q",
-      "pipeline",
-      "--scale",
-      "0.05",
-      "--data-dir",
-      `${dir}/data`,
-      "--log-dir",
-      `${dir}/logs`,
-    ], { cwd: ROOT });
+    const r = await taskIn(dir, "pipeline", ["--scale", "0.05"]);
     assert.equal(r.code, 0, r.stderr);
     const records = (await Deno.readTextFile(`${dir}/logs/ecom.jsonl`))
       .trim().split("\n").map((l) => JSON.parse(l));
