@@ -77,12 +77,13 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT lower(btrim(v)) ~ '^[a-z0-9._%+''-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}$'
 $$;
 
--- A phone number holds 7 to 15 digits (E.164 allows 15) and nothing but
--- digits, spaces, dots, dashes, parentheses, slashes and a leading +.
+-- A phone number: digits, spaces, dots, dashes, parentheses and slashes,
+-- with an optional leading + and 7 to 15 digits (E.164 allows 15). Digits are
+-- counted with translate(), several times cheaper than a regexp_replace.
 CREATE OR REPLACE FUNCTION util.is_phone(v text) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT btrim(v) ~ '^\+?[0-9 .()/-]+(\s*(x|ext\.?)\s*[0-9]+)?$'
-    AND length(regexp_replace(split_part(lower(v), 'x', 1), '\D', '', 'g')) BETWEEN 7 AND 15
+  SELECT btrim(v) ~ '^\+?[0-9 .()/-]+$'
+    AND length(v) - length(translate(v, '0123456789', '')) BETWEEN 7 AND 15
 $$;
 
 -- Phone numbers keep digits and a leading +.

@@ -33,7 +33,11 @@ WITH s AS (
       PARTITION BY customer_id COLLATE "C", first_name COLLATE "C", last_name COLLATE "C",
         email COLLATE "C", phone COLLATE "C", registration_date COLLATE "C",
         city COLLATE "C", state COLLATE "C", country COLLATE "C", age_group COLLATE "C"
-      ORDER BY source_row) AS rn_exact
+      ORDER BY source_row) AS rn_exact,
+    -- Once per row here (a level with a window is never flattened), not once
+    -- per use below.
+    util.is_email(s.email) AS email_ok,
+    util.is_phone(s.phone) AS phone_ok
   FROM staging.customers s
 ),
 base AS (
@@ -41,10 +45,10 @@ base AS (
     coalesce(btrim(customer_id), '') AS customer_id,
     nullif(initcap(btrim(first_name)), '') AS first_name,
     nullif(initcap(btrim(last_name)), '') AS last_name,
-    CASE WHEN util.is_email(email) THEN util.norm_email(email) END AS email,
-    CASE WHEN util.is_phone(phone) THEN util.clean_phone(phone) END AS phone,
-    NOT util.blank(email) AND NOT util.is_email(email) AS email_invalid,
-    NOT util.blank(phone) AND NOT util.is_phone(phone) AS phone_invalid,
+    CASE WHEN email_ok THEN util.norm_email(email) END AS email,
+    CASE WHEN phone_ok THEN util.clean_phone(phone) END AS phone,
+    NOT util.blank(email) AND NOT email_ok AS email_invalid,
+    NOT util.blank(phone) AND NOT phone_ok AS phone_invalid,
     CASE WHEN util.is_date(registration_date) THEN btrim(registration_date)::date END
       AS registration_date,
     nullif(btrim(city), '') AS city,

@@ -28,10 +28,11 @@ FROM (
       CASE WHEN w.date_blank THEN 'missing_transaction_date' END,
       CASE WHEN NOT w.date_blank AND NOT w.date_ok THEN 'unparseable_transaction_date' END,
       -- It did not happen as recorded: after the business day being loaded
-      -- (one day of slack for time zones), or before the earliest plausible day.
-      CASE WHEN w.transaction_date > current_setting('ecom.latest_date')::date
+      -- (one day of slack for time zones), or before the earliest plausible
+      -- day. The bounds are sub-selects: evaluated once, not once per row.
+      CASE WHEN w.transaction_date > (SELECT current_setting('ecom.latest_date')::date)
         THEN 'future_transaction_date' END,
-      CASE WHEN w.transaction_date < current_setting('ecom.earliest_date')::date
+      CASE WHEN w.transaction_date < (SELECT current_setting('ecom.earliest_date')::date)
         THEN 'implausible_transaction_date' END,
       -- The parent must be in production (this load's or an earlier one).
       CASE WHEN NOT w.cust_blank AND pc.customer_id IS NULL

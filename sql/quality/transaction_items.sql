@@ -32,6 +32,4 @@ rows AS (
   LEFT JOIN ranked r ON r.source_row = s.source_row
   LEFT JOIN txn ON txn.id = s.txn
   LEFT JOIN prod ON prod.id = s.prod
-  -- Fence: the probes once per row, not once per condition that reads them.
-  OFFSET 0
 )

@@ -52,6 +52,4 @@ rows AS (
   -- A daily increment's orders reference customers loaded on earlier days.
   LEFT JOIN production.customers pc ON cust.customer_id IS NULL AND pc.customer_id = s.cust
   LEFT JOIN item ON item.transaction_id = s.id
-  -- Fence: the joins once per row, not once per condition that reads them.
-  OFFSET 0
 )
