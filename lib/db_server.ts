@@ -1,12 +1,16 @@
 /**
  * {@linkcode Db} over a PostgreSQL server through postgres.js.
  *
- * Kept on postgres.js 3.4.9 (checked 2026-12-04): 3.4.10 still has the
+ * Kept on postgres.js 3.4.9 (checked 2026-12-04). 3.4.10 still has the
  * null-socket throw of porsager/postgres#1154 (contained in
- * lib/interrupt.ts) and the COPY issues worked around below; 4.x (4.2.0) is
- * a rewrite whose connection code no longer matches the patched paths, and
- * moving to it is a change of driver to be measured on its own, with this
- * file's COPY tests, not a patch release.
+ * lib/interrupt.ts). 4.2.0 fixes it (its socket wrapper drops writes after
+ * a close) and passed the reliability suite's kill and restart cases, but it
+ * reads PG<OPTION> from the environment for every option (PGMAX, PGMIN,
+ * PGQUERY_TIMEOUT, ... about 25 names) even when the option is given in
+ * code, so under the tasks' narrow --allow-env every server task failed with
+ * "Requires env access to PGMAX". Adopting it means granting those names
+ * (harmless knobs, but a wider grant) and moving the COPY work-arounds below
+ * to 4.x's stream code: a change of its own.
  *
  * @module
  */
