@@ -17,19 +17,6 @@ function encodePart(part: string): string {
   return encodeURIComponent(plain);
 }
 
-/** Where the authority of `url` ends: its path, query or fragment. */
-function authorityEnd(url: string, start: number): number {
-  // The password may contain / ? #: the authority runs to the first of them
-  // after the last @ (a host never contains @).
-  const lastAt = url.indexOf("@", start) < 0 ? start : (() => {
-    const tail = url.slice(start).search(/[/?#][^@]*$/);
-    const end = tail < 0 ? url.length : start + tail;
-    return url.lastIndexOf("@", end - 1) + 1;
-  })();
-  const rest = url.slice(lastAt).search(/[/?#]/);
-  return rest < 0 ? url.length : lastAt + rest;
-}
-
 /**
  * Percent-encodes the user and password of a `postgres://` URL.
  *
@@ -43,17 +30,18 @@ export function normalizeDatabaseUrl(url: string): string {
   const scheme = url.match(/^postgres(?:ql)?:\/\//i);
   if (!scheme) return url;
   const start = scheme[0].length;
-  const end = authorityEnd(url, start);
-  const authority = url.slice(start, end);
-  const at = authority.lastIndexOf("@");
-  if (at < 0) return url;
-  const info = authority.slice(0, at);
+  // The password may hold @ / ? #, a host never holds @: the user info runs
+  // to the URL's last @.
+  const at = url.lastIndexOf("@");
+  if (at < start) return url;
+  const info = url.slice(start, at);
   const colon = info.indexOf(":");
-  const user = colon < 0 ? info : info.slice(0, colon);
   const encoded = colon < 0
-    ? encodePart(user)
-    : `${encodePart(user)}:${encodePart(info.slice(colon + 1))}`;
-  return url.slice(0, start) + encoded + authority.slice(at) + url.slice(end);
+    ? encodePart(info)
+    : `${encodePart(info.slice(0, colon))}:${
+      encodePart(info.slice(colon + 1))
+    }`;
+  return url.slice(0, start) + encoded + url.slice(at);
 }
 
 /** The `host[:port][,host[:port]...]` part of a normalised URL. */

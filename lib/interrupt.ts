@@ -124,19 +124,29 @@ export function installInterruptHandlers(graceMs = 60_000): void {
       });
     } catch { /* no signals on this platform */ }
   }
-  // A parent killed with -9 cannot forward anything: its children notice
-  // that they were re-parented and stop as if told to.
+  watchParent(() => {
+    interrupt("ORPHANED");
+    const timer = setTimeout(() => Deno.exit(143), graceMs);
+    Deno.unrefTimer(timer);
+  });
+  containDriverCrash();
+}
+
+/**
+ * Calls `onOrphaned` once if this process is re-parented: a parent killed
+ * with -9 cannot forward anything, so its children notice by themselves.
+ * The watch never keeps the process alive; the returned function stops it.
+ */
+export function watchParent(onOrphaned: () => void): () => void {
   const parent = Deno.ppid;
   const watch = setInterval(() => {
     if (Deno.ppid !== parent) {
       clearInterval(watch);
-      interrupt("ORPHANED");
-      const timer = setTimeout(() => Deno.exit(143), graceMs);
-      Deno.unrefTimer(timer);
+      onOrphaned();
     }
   }, 500);
   Deno.unrefTimer(watch);
-  containDriverCrash();
+  return () => clearInterval(watch);
 }
 
 /**

@@ -159,11 +159,27 @@ export function launchArgs(
 
 /** `--name value` or `--name=value` from command-line arguments. */
 export function flagValue(args: string[], name: string): string | undefined {
-  for (const [i, a] of args.entries()) {
-    if (a === `--${name}`) return args[i + 1];
-    if (a.startsWith(`--${name}=`)) return a.slice(name.length + 3);
+  return takeFlag(args, name).value;
+}
+
+/**
+ * `args` without `--name value` / `--name=value`, and the value (the last
+ * one given, as parseArgs reads it).
+ */
+export function takeFlag(
+  args: string[],
+  name: string,
+): { rest: string[]; value?: string } {
+  const rest: string[] = [];
+  let value: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === `--${name}` && i + 1 < args.length) {
+      value = args[++i];
+    } else if (args[i].startsWith(`--${name}=`)) {
+      value = args[i].slice(name.length + 3);
+    } else rest.push(args[i]);
   }
-  return undefined;
+  return { rest, value };
 }
 
 /** The permission flags (`--allow-*`, `--unstable-*`) among `deno run` arguments. */

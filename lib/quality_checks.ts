@@ -47,7 +47,9 @@ export interface CheckSpec {
 
 type Spec = Omit<CheckSpec, "name">;
 
-const err = (
+/** A declaration maker per severity: errors gate at 5 %, warnings never. */
+const spec = (severity: Spec["severity"], maxFailedShare: number) =>
+(
   dimension: Dimension,
   description: string,
   checked: string,
@@ -55,28 +57,15 @@ const err = (
   extra: Partial<Spec> = {},
 ): Spec => ({
   dimension,
-  severity: "error",
-  maxFailedShare: 0.05,
+  severity,
+  maxFailedShare,
   description,
   checked,
   failed,
   ...extra,
 });
-const warn = (
-  dimension: Dimension,
-  description: string,
-  checked: string,
-  failed: string,
-  extra: Partial<Spec> = {},
-): Spec => ({
-  dimension,
-  severity: "warn",
-  maxFailedShare: 1,
-  description,
-  checked,
-  failed,
-  ...extra,
-});
+const err = spec("error", 0.05);
+const warn = spec("warn", 1);
 
 const MISSING = "mandatory value missing (NULL or blank)";
 const EXACT = "row repeats an earlier row exactly (collapsed to one)";

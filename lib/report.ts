@@ -23,7 +23,7 @@ export async function writeReport(
   name: string,
   value: unknown,
 ): Promise<string> {
-  const path = `${processedDir(config)}/${name}`;
+  const path = reportPathOf(config, name);
   await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
   await writeFileAtomic(
     path,

@@ -13,12 +13,7 @@ import type { Config } from "../lib/config.ts";
 import { type Db, openDb } from "../lib/db.ts";
 import { describeError, PipelineError } from "../lib/errors.ts";
 import { log } from "../lib/log.ts";
-import {
-  acquireFileLock,
-  type Lock,
-  LockedError,
-  pipelineLockPath,
-} from "../lib/lock.ts";
+import { acquireFileLock, type Lock, pipelineLockPath } from "../lib/lock.ts";
 import { maskSecrets } from "../lib/mask.ts";
 import { writeReport } from "../lib/report.ts";
 import {
@@ -215,18 +210,10 @@ export function exitCode(r: MonitoringReport): number {
 async function waitForEmbedded(config: Config): Promise<Lock | undefined> {
   if (config.databaseUrl) return undefined;
   await Deno.mkdir(config.dataDir, { recursive: true });
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  for (;;) {
-    try {
-      return await acquireFileLock(pipelineLockPath(config), "monitor");
-    } catch (err) {
-      if (!(err instanceof LockedError) || Date.now() > deadline) throw err;
-      log("monitor").info("waiting for the running pipeline: {message}", {
-        message: err.message,
-      });
-      await new Promise((r) => setTimeout(r, 2000));
-    }
-  }
+  // The lock's own bounded wait, which says what it waits for.
+  return await acquireFileLock(pipelineLockPath(config), "monitor", {
+    waitMs: LOCK_WAIT_MS,
+  });
 }
 
 const LOCK_WAIT_MS = 10 * 60_000;

@@ -263,22 +263,11 @@ function summarize(
       tables[name.replace("deactivate_", "")].deactivated = d.deactivated;
     }
   }
-  for (
-    const r of results.nulled_values as {
-      table_name: string;
-      reason: string;
-      rows: number;
-    }[]
-  ) {
+  type ByReason = { table_name: string; reason: string; rows: number }[];
+  for (const r of results.nulled_values as ByReason) {
     tables[r.table_name].nulled_values[r.reason] = r.rows;
   }
-  for (
-    const r of results.reject_reasons as {
-      table_name: string;
-      reason: string;
-      rows: number;
-    }[]
-  ) {
+  for (const r of results.reject_reasons as ByReason) {
     tables[r.table_name].rejected_by_reason[r.reason] = r.rows;
   }
   return tables;

@@ -16,24 +16,10 @@ import {
   type PathGrants,
   pathGrants,
   SCRIPTS,
+  takeFlag,
 } from "../lib/launch_plan.ts";
 import { readEnv } from "../lib/env.ts";
-
-/** `args` without `--database-url URL`, and the URL. */
-export function withoutDatabaseUrl(
-  args: string[],
-): { rest: string[]; url?: string } {
-  const rest: string[] = [];
-  let url: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === "--database-url" && i + 1 < args.length) {
-      url = args[++i];
-    } else if (args[i].startsWith("--database-url=")) {
-      url = args[i].slice("--database-url=".length);
-    } else rest.push(args[i]);
-  }
-  return { rest, url };
-}
+import { watchParent } from "../lib/interrupt.ts";
 
 /** Launches `script`; resolves with its exit code. */
 export async function launch(script: string, args: string[]): Promise<number> {
@@ -67,7 +53,7 @@ export async function launch(script: string, args: string[]): Promise<number> {
   }
   // A URL given as --database-url travels to the task in its environment,
   // never in its argv, where `ps` would show the password to every user.
-  const { rest, url } = withoutDatabaseUrl(args);
+  const { rest, value: url } = takeFlag(args, "database-url");
   const child = new Deno.Command("deno", {
     args: launchArgs(script, rest, { databaseUrl, webhookUrl }, grants),
     env: url ? { DATABASE_URL: url } : undefined,
@@ -85,18 +71,11 @@ export async function launch(script: string, args: string[]): Promise<number> {
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(signal, forward(signal));
   }
-  // `deno task` killed with -9 cannot forward anything: when this launcher
-  // is re-parented, it stops the task as if told to (the task, in turn,
-  // watches this launcher the same way).
-  const parent = Deno.ppid;
-  const watch = setInterval(() => {
-    if (Deno.ppid !== parent) {
-      clearInterval(watch);
-      forward("SIGTERM")();
-    }
-  }, 500);
+  // `deno task` killed with -9: the launcher stops the task as if told to
+  // (the task, in turn, watches this launcher the same way).
+  const unwatch = watchParent(forward("SIGTERM"));
   const status = await child.status;
-  clearInterval(watch);
+  unwatch();
   return status.code;
 }
 
