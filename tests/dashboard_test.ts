@@ -9,13 +9,14 @@ import { chromium } from "playwright-core";
 import { runPipeline } from "../tasks/pipeline.ts";
 import { runDashboard } from "../stages/dashboard.ts";
 import { openDb } from "../lib/db.ts";
-import { readCsvObjects, tempDir, testConfig } from "./helpers.ts";
+import { readCsvObjects, skipWithout, tempDir, testConfig } from "./helpers.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 
 Deno.test({
   name:
     "the dashboard opens offline in Chromium with four working tabs and the exports' figures",
+  ignore: skipWithout(CHROMIUM, "apt-get install chromium"),
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {

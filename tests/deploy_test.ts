@@ -21,6 +21,7 @@ import {
   runDeno,
   SERVER_URL,
   SKIP_SERVER,
+  skipWithout,
   tempDir,
 } from "./helpers.ts";
 
@@ -70,7 +71,11 @@ async function renderedCompose(): Promise<
   }
 }
 
-Deno.test("docker-compose: services, healthcheck, start order, volumes, restart policy", async () => {
+Deno.test({
+  name:
+    "docker-compose: services, healthcheck, start order, volumes, restart policy",
+  ignore: skipWithout("docker-compose", "apt-get install docker-compose"),
+}, async () => {
   const raw = parse(await Deno.readTextFile(`${ROOT}/docker-compose.yml`));
   const c = await renderedCompose();
   assert.deepEqual(Object.keys(c.services).sort(), [

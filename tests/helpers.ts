@@ -22,6 +22,32 @@ const IN_CI = Deno.env.get("CI") === "true";
  * in CI a missing server fails them instead.
  */
 export const SKIP_SERVER = !SERVER_URL && !IN_CI;
+
+/** Whether `program` (a path, or a name on PATH) exists on this machine. */
+function hasProgram(program: string): boolean {
+  const dirs = program.includes("/")
+    ? [""]
+    : (Deno.env.get("PATH") ?? "").split(":").map((d) => `${d}/`);
+  return dirs.some((d) => {
+    try {
+      return Deno.statSync(`${d}${program}`).isFile;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * Tests of things a person looks at need tools a fresh machine lacks
+ * (Chromium, docker-compose). `.ci/run` installs them and CI fails without
+ * them; elsewhere those tests are skipped, with one line saying what to
+ * install.
+ */
+export function skipWithout(program: string, install: string): boolean {
+  if (IN_CI || hasProgram(program)) return false;
+  console.log(`skipped: tests that need ${program} (${install})`);
+  return true;
+}
 if (
   SKIP_SERVER && !(globalThis as { __ecomSkipNoted?: boolean }).__ecomSkipNoted
 ) {
