@@ -52,6 +52,12 @@ export const ConfigSchema = z.object({
      * without).
      */
     jit: z.boolean().default(false),
+    /**
+     * Citus (docs/scaling.md): `auto` distributes the tables when the
+     * database has the citus extension; `on` requires it; `off` keeps (or
+     * turns back) every table local.
+     */
+    distribute: z.enum(["auto", "on", "off"]).default("auto"),
   }).prefault({}),
   generate: z.object({
     seed: z.number().int().min(0).default(42),

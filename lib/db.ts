@@ -73,6 +73,11 @@ export async function openDb(config: Config): Promise<Db> {
       maintenance_work_mem: config.server.maintenanceWorkMem,
       temp_buffers: config.server.tempBuffers,
       jit: config.server.jit ? "on" : "off",
+      // Read by util.citus_wanted (sql/common/functions.sql).
+      "ecom.distribute": config.server.distribute,
+      // On Citus, the stages' SET LOCAL ecom.* reach the workers' shard
+      // queries too; a harmless placeholder on plain PostgreSQL.
+      "citus.propagate_set_commands": "local",
     });
   }
   const { openEmbeddedDb } = await import("./db_embedded.ts");

@@ -22,6 +22,7 @@ import productionSql from "../sql/production/schema.sql" with {
 };
 import warehouseSql from "../sql/warehouse/schema.sql" with { type: "text" };
 import biSql from "../sql/bi/schema.sql" with { type: "text" };
+import layoutSql from "../sql/common/layout.sql" with { type: "text" };
 
 /** The DDL, in dependency order. */
 const PARTS: [string, string][] = [
@@ -32,6 +33,8 @@ const PARTS: [string, string][] = [
   ["production", productionSql],
   ["warehouse", warehouseSql],
   ["bi", biSql],
+  // Last: distributes the tables above on Citus.
+  ["layout", layoutSql],
 ];
 
 const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS ops.schema_migrations (
@@ -57,6 +60,20 @@ export const SCHEMA_CHECKSUM = checksum(PARTS.map(([, sql]) => sql));
 
 const ready = new WeakSet<Db>();
 
+/**
+ * The checksum with the layout this connection asks for: a database that
+ * gains the citus extension, or whose server.distribute changes, gets the
+ * schema (and sql/common/layout.sql) applied again.
+ */
+async function layoutChecksum(db: Db): Promise<string> {
+  const [{ citus, mode }] = await db.query<{ citus: boolean; mode: string }>(
+    `SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') AS citus,
+       coalesce(current_setting('ecom.distribute', true), 'auto') AS mode`,
+  );
+  if (mode === "on") return `${SCHEMA_CHECKSUM}+citus-required`;
+  return citus && mode !== "off" ? `${SCHEMA_CHECKSUM}+citus` : SCHEMA_CHECKSUM;
+}
+
 /** Whether the database holds this code's schema; runs no DDL. */
 export async function schemaReady(db: Db): Promise<boolean> {
   if (ready.has(db)) return true;
@@ -66,7 +83,7 @@ export async function schemaReady(db: Db): Promise<boolean> {
   if (!known) return false;
   const rows = await db.query(
     "SELECT 1 FROM ops.schema_migrations WHERE checksum = $1",
-    [SCHEMA_CHECKSUM],
+    [await layoutChecksum(db)],
   );
   if (rows.length) ready.add(db);
   return rows.length > 0;
@@ -91,7 +108,7 @@ export async function ensureSchema(db: Db): Promise<void> {
       `INSERT INTO ops.schema_migrations (version, checksum)
        SELECT coalesce(max(version), 0) + 1, $1 FROM ops.schema_migrations
        ON CONFLICT (checksum) DO NOTHING`,
-      [SCHEMA_CHECKSUM],
+      [await layoutChecksum(tx)],
     );
   });
   ready.add(db);

@@ -62,6 +62,52 @@ export function namedStatements(
   return out;
 }
 
+/** `-- scratch: work.t by transaction_id` (or `reference`, or `local`). */
+const SCRATCH =
+  /^--\s*scratch:\s*(\S+)\s+(?:by\s+(\w+)|(reference|local))\s*$/m;
+
+/** How a scratch table is laid out on Citus (util.distribute). */
+export type ScratchLayout = { by: string } | "reference" | "local";
+
+/**
+ * The statements that make a scratch table from a SELECT, so that the same
+ * SQL runs on PGlite, PostgreSQL and Citus: the table is created empty with
+ * the SELECT's shape, distributed (on Citus; CREATE TABLE AS would make a
+ * local table there and pull every row to the coordinator), then filled with
+ * INSERT ... SELECT, which Citus runs shard by shard, and analyzed.
+ * UNLOGGED: derived data, rebuilt by every run, and (unlike a TEMP table)
+ * open to parallel plans on PostgreSQL.
+ */
+export function scratchSteps(
+  table: string,
+  layout: ScratchLayout,
+  select: string,
+): { create: string[]; fill: string; analyze: string } {
+  const create = [
+    `DROP TABLE IF EXISTS ${table}`,
+    `CREATE UNLOGGED TABLE ${table} AS ${select}\nWITH NO DATA`,
+  ];
+  if (layout !== "local") {
+    const how = layout === "reference" ? "reference" : layout.by;
+    create.push(`SELECT util.distribute('${table}', '${how}')`);
+  }
+  return {
+    create,
+    fill: `INSERT INTO ${table} ${select}`,
+    analyze: `SELECT util.analyze('${table}')`,
+  };
+}
+
+/** The statements `sql` stands for: itself, or a scratch table's steps. */
+export function expand(sql: string): string[] {
+  const m = sql.match(SCRATCH);
+  if (!m) return [sql];
+  const select = sql.replace(/^--.*$/gm, "").trim().replace(/;$/, "");
+  const layout: ScratchLayout = m[2] ? { by: m[2] } : m[3] as ScratchLayout;
+  const steps = scratchSteps(m[1], layout, select);
+  return [...steps.create, steps.fill, steps.analyze];
+}
+
 /** The rows of each statement by name; a missing name throws naming the files. */
 function resultsOf(results: Record<string, Row[]>, file: string) {
   return new Proxy(results, {
@@ -95,7 +141,7 @@ export async function runNamed(
   for (const [name, sql] of statements) {
     const t0 = performance.now();
     bar?.update(done, undefined, name);
-    results[name] = await db.query(sql);
+    for (const step of expand(sql)) results[name] = await db.query(step);
     bar?.update(++done, undefined, name);
     logger.debug("{name} in {ms} ms", {
       name,

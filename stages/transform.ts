@@ -137,7 +137,10 @@ export async function runTransform(
       };
        SET LOCAL ecom.business_date = ${literal(options.businessDate ?? "")};
        SET LOCAL ecom.earliest_date = ${literal(range.earliest)};
-       SET LOCAL ecom.latest_date = ${literal(range.latest)};`,
+       SET LOCAL ecom.latest_date = ${literal(range.latest)};
+       -- Citus: the item-id check (moved_items) joins on item_id across
+       -- shards; a placeholder elsewhere.
+       SET LOCAL citus.enable_repartition_joins = on;`,
     );
     // Usually built by the quality stage for this staging load already.
     await ensureTypedStaging(tx);

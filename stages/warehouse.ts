@@ -13,11 +13,43 @@ import { PipelineError } from "../lib/errors.ts";
 import { log } from "../lib/log.ts";
 import { namedStatements, runNamed } from "../lib/sql_named.ts";
 import { n, secondsSince, type StageResult } from "../lib/stage.ts";
-import loadSql from "../sql/warehouse/load.sql" with { type: "text" };
+import dimDateSql from "../sql/warehouse/dim_date.sql" with { type: "text" };
+import dimPaymentSql from "../sql/warehouse/dim_payment_method.sql" with {
+  type: "text",
+};
+import dimCustomersSql from "../sql/warehouse/dim_customers.sql" with {
+  type: "text",
+};
+import dimProductsSql from "../sql/warehouse/dim_products.sql" with {
+  type: "text",
+};
+import factSalesSql from "../sql/warehouse/fact_sales.sql" with {
+  type: "text",
+};
+import factOrdersSql from "../sql/warehouse/fact_orders.sql" with {
+  type: "text",
+};
+import aggregatesSql from "../sql/warehouse/aggregates.sql" with {
+  type: "text",
+};
+import invariantsSql from "../sql/warehouse/invariants.sql" with {
+  type: "text",
+};
 import { ensureSchema } from "../lib/schema.ts";
 import { faultPoint } from "../lib/fault.ts";
 
-const STATEMENTS = namedStatements(loadSql, "sql/warehouse/load.sql");
+/** One file per model, in the order they run (each says what it reads and writes). */
+export const FILES: [string, string][] = [
+  ["sql/warehouse/dim_date.sql", dimDateSql],
+  ["sql/warehouse/dim_payment_method.sql", dimPaymentSql],
+  ["sql/warehouse/dim_customers.sql", dimCustomersSql],
+  ["sql/warehouse/dim_products.sql", dimProductsSql],
+  ["sql/warehouse/fact_sales.sql", factSalesSql],
+  ["sql/warehouse/fact_orders.sql", factOrdersSql],
+  ["sql/warehouse/aggregates.sql", aggregatesSql],
+  ["sql/warehouse/invariants.sql", invariantsSql],
+];
+const STATEMENTS = namedStatements(FILES);
 
 export const command: Command = {
   writes: true,
@@ -142,7 +174,13 @@ export async function runWarehouse(
   }
   await ensureSchema(db);
   const r = await db.transaction(async (tx) => {
-    await tx.exec(`SET LOCAL ecom.as_of = ${literal(asOf)}`);
+    // loaded_at stamps the facts this run adds (new_facts finds them by
+    // it); runs hold the pipeline lock, so no two share a millisecond. SET
+    // LOCAL reaches the shard queries of Citus workers too.
+    await tx.exec(
+      `SET LOCAL ecom.as_of = ${literal(asOf)};
+       SET LOCAL ecom.loaded_at = ${literal(new Date().toISOString())};`,
+    );
     // The configured holidays replace the table's rows; refresh_holidays
     // then re-marks existing days.
     await tx.exec("DELETE FROM warehouse.holidays");
@@ -198,7 +236,7 @@ export async function runWarehouse(
     ...r.open_products[0],
     closed: r.close_changed_products[0].closed,
   } as WarehouseResult["products"];
-  const factsInserted = r.insert_facts[0].inserted;
+  const factsInserted = r.inserted_facts[0].inserted;
   const summary = `${n(counts.facts)} facts (${n(factsInserted)} new), ${
     n(counts.customer_versions)
   } customer and ${n(counts.product_versions)} product versions (${

@@ -140,7 +140,9 @@ DECLARE
   r record;
 BEGIN
   EXECUTE format('SELECT NOT EXISTS (SELECT 1 FROM %s)', tbl) INTO is_empty;
-  IF NOT is_empty THEN
+  -- A Citus table loads shard by shard in parallel already, and Citus
+  -- refuses DDL on shards this transaction has read over several connections.
+  IF NOT is_empty OR util.is_distributed(tbl) THEN
     RETURN false;
   END IF;
   -- kind orders the re-creation: keys, then indexes, then foreign keys.
@@ -191,4 +193,75 @@ BEGIN
   END LOOP;
   DELETE FROM bulk_ddl;
   RETURN n;
+END $$;
+
+-- Citus (docs/scaling.md). The layout's one branch: whether this database
+-- distributes its tables. server.distribute reaches the session as the
+-- setting ecom.distribute (auto, on or off; lib/db.ts): auto distributes when
+-- the citus extension is there.
+CREATE OR REPLACE FUNCTION util.citus_wanted() RETURNS boolean
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  mode text := coalesce(nullif(current_setting('ecom.distribute', true), ''), 'auto');
+  has boolean := EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus');
+BEGIN
+  IF mode = 'on' AND NOT has THEN
+    RAISE EXCEPTION 'server.distribute is on, but database % has no citus extension',
+      current_database()
+      USING HINT = 'CREATE EXTENSION citus on every node (docs/scaling.md), or set server.distribute to auto';
+  END IF;
+  RETURN has AND mode <> 'off';
+END $$;
+
+-- Whether `tbl` is distributed or a reference table; false without Citus, and
+-- for the "Citus local" tables Citus makes of local tables tied to reference
+-- tables by foreign keys.
+CREATE OR REPLACE FUNCTION util.is_distributed(tbl regclass) RETURNS boolean
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  found boolean;
+BEGIN
+  IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+    RETURN false;
+  END IF;
+  -- Dynamic: the catalog table does not exist without Citus.
+  EXECUTE 'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition
+      WHERE logicalrelid = $1 AND (partmethod = ''h'' OR repmodel = ''t''))'
+    INTO found USING tbl;
+  RETURN found;
+END $$;
+
+-- Distributes `tbl` as `how` says: 'reference' (a copy on every node), or the
+-- name of its transaction id column (hash-distributed, co-located with
+-- production.transactions, so joins on that column stay on each shard).
+-- Does nothing when production.transactions is not distributed (PGlite,
+-- single PostgreSQL, server.distribute off) or `tbl` already is.
+CREATE OR REPLACE FUNCTION util.distribute(tbl regclass, how text) RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF NOT util.is_distributed('production.transactions') OR util.is_distributed(tbl) THEN
+    RETURN false;
+  END IF;
+  IF how = 'reference' THEN
+    EXECUTE format('SELECT create_reference_table(%L)', tbl);
+  ELSE
+    EXECUTE format(
+      'SELECT create_distributed_table(%L, %L, colocate_with => %L)',
+      tbl, how, 'production.transactions');
+  END IF;
+  RETURN true;
+END $$;
+
+-- ANALYZE for scratch tables (lib/sql_named.ts), except Citus ones: Citus
+-- sends it to every shard over connections of their own, which it refuses
+-- in a transaction that already touched the coordinator's copy of a
+-- reference table; the workers' planners size fresh shards by their pages.
+CREATE OR REPLACE FUNCTION util.analyze(tbl regclass) RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF util.is_distributed(tbl) THEN
+    RETURN false;
+  END IF;
+  EXECUTE format('ANALYZE %s', tbl);
+  RETURN true;
 END $$;

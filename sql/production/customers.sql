@@ -1,5 +1,5 @@
 -- Customers: reads staging.customers (and production.customers for taken
--- emails); writes v_customers (every row's status and reasons) and
+-- emails); writes work.v_customers (every row's status and reasons) and
 -- production.customers (upserts; in a full load, ids missing from the
 -- snapshot marked inactive).
 --
@@ -24,7 +24,7 @@
 -- duplicate_conflict.
 
 -- name: validate_customers
-CREATE TEMP TABLE v_customers ON COMMIT DROP AS
+-- scratch: work.v_customers reference
 WITH s AS (
   SELECT s.*,
     row_number() OVER (
@@ -103,13 +103,13 @@ FROM emails;
 
 -- name: reject_email_taken
 -- An email already held in production by a customer this load does not touch.
-UPDATE v_customers v
+UPDATE work.v_customers v
 SET status = 'rejected', reasons = v.reasons || ARRAY['duplicate_email']
 WHERE v.status = 'accepted' AND v.email IS NOT NULL AND EXISTS (
   SELECT 1 FROM production.customers p
   WHERE p.email = v.email AND p.customer_id <> v.customer_id
     AND NOT EXISTS (
-      SELECT 1 FROM v_customers w WHERE w.status = 'accepted' AND w.customer_id = p.customer_id
+      SELECT 1 FROM work.v_customers w WHERE w.status = 'accepted' AND w.customer_id = p.customer_id
     )
 );
 
@@ -120,14 +120,14 @@ WITH up AS (
   SELECT customer_id, first_name, last_name, email, phone, registration_date, city, state,
     country, age_group, source_file, source_row,
     nullif(current_setting('ecom.business_date'), '')::date
-  FROM v_customers WHERE status = 'accepted'
+  FROM work.v_customers WHERE status = 'accepted'
   ON CONFLICT (customer_id) DO UPDATE SET
     first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name, email = EXCLUDED.email,
     phone = EXCLUDED.phone, registration_date = EXCLUDED.registration_date,
     city = EXCLUDED.city, state = EXCLUDED.state, country = EXCLUDED.country,
     age_group = EXCLUDED.age_group, is_active = true, source_file = EXCLUDED.source_file,
     source_row = EXCLUDED.source_row, business_date = EXCLUDED.business_date,
-    updated_at = now()
+    updated_at = EXCLUDED.updated_at
   WHERE (p.business_date IS NULL OR EXCLUDED.business_date IS NULL
       OR EXCLUDED.business_date >= p.business_date)
     AND (p.first_name, p.last_name, p.email, p.phone, p.registration_date, p.city, p.state,
@@ -145,7 +145,7 @@ FROM up;
 WITH d AS (
   UPDATE production.customers p SET is_active = false, updated_at = now()
   WHERE current_setting('ecom.full_refresh') = 'on' AND p.is_active
-    AND NOT EXISTS (SELECT 1 FROM v_customers v WHERE v.customer_id = p.customer_id)
+    AND NOT EXISTS (SELECT 1 FROM work.v_customers v WHERE v.customer_id = p.customer_id)
   RETURNING 1
 )
 SELECT count(*)::int AS deactivated FROM d;

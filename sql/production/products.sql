@@ -1,10 +1,10 @@
--- Products: reads staging.products; writes v_products and production.products
+-- Products: reads staging.products; writes work.v_products and production.products
 -- (upserts; in a full load, ids missing from the snapshot marked inactive).
 -- Part of the transform (stages/transform.ts runs sql/production/*.sql in the
 -- order of TRANSFORM_FILES, in one transaction; settings in customers.sql).
 
 -- name: validate_products
-CREATE TEMP TABLE v_products ON COMMIT DROP AS
+-- scratch: work.v_products reference
 WITH s AS (
   SELECT s.*,
     row_number() OVER (
@@ -69,14 +69,14 @@ WITH up AS (
   SELECT product_id, product_name, category, sub_category, price, cost, brand,
     stock_quantity, supplier_id, source_file, source_row,
     nullif(current_setting('ecom.business_date'), '')::date
-  FROM v_products WHERE status = 'accepted'
+  FROM work.v_products WHERE status = 'accepted'
   ON CONFLICT (product_id) DO UPDATE SET
     product_name = EXCLUDED.product_name, category = EXCLUDED.category,
     sub_category = EXCLUDED.sub_category, price = EXCLUDED.price, cost = EXCLUDED.cost,
     brand = EXCLUDED.brand, stock_quantity = EXCLUDED.stock_quantity,
     supplier_id = EXCLUDED.supplier_id, is_active = true, source_file = EXCLUDED.source_file,
     source_row = EXCLUDED.source_row, business_date = EXCLUDED.business_date,
-    updated_at = now()
+    updated_at = EXCLUDED.updated_at
   WHERE (p.business_date IS NULL OR EXCLUDED.business_date IS NULL
       OR EXCLUDED.business_date >= p.business_date)
     AND (p.product_name, p.category, p.sub_category, p.price, p.cost, p.brand,
@@ -94,7 +94,7 @@ FROM up;
 WITH d AS (
   UPDATE production.products p SET is_active = false, updated_at = now()
   WHERE current_setting('ecom.full_refresh') = 'on' AND p.is_active
-    AND NOT EXISTS (SELECT 1 FROM v_products v WHERE v.product_id = p.product_id)
+    AND NOT EXISTS (SELECT 1 FROM work.v_products v WHERE v.product_id = p.product_id)
   RETURNING 1
 )
 SELECT count(*)::int AS deactivated FROM d;

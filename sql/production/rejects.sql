@@ -1,5 +1,6 @@
--- Rejects: reads v_customers, v_products, v_transactions, v_items and the
--- staging rows; writes production.rejected_records (every reason, the raw row).
+-- Rejects: reads work.v_customers, work.v_products, work.v_transactions,
+-- work.v_items and the staging rows; writes production.rejected_records
+-- (every reason, the raw row).
 -- Part of the transform (stages/transform.ts runs sql/production/*.sql in the
 -- order of TRANSFORM_FILES, in one transaction; settings in customers.sql).
 
@@ -15,29 +16,34 @@ WHERE staging_loaded_at = current_setting('ecom.staging_loaded_at')::timestamptz
   OR (current_setting('ecom.full_refresh') = 'on' AND business_date IS NULL);
 
 -- name: record_rejects
-WITH rejects AS (
+-- The raw staging row of each reject, joined on source_row (staging's own
+-- key). The big tables' rejects are taken first (MATERIALIZED): on Citus
+-- only the rejected rows leave the shards, to meet staging on the
+-- coordinator, where staging and production.rejected_records live.
+WITH rejected_transactions AS MATERIALIZED (
+  SELECT transaction_id, source_file, source_row, reasons
+  FROM work.v_transactions WHERE status = 'rejected'
+),
+rejected_items AS MATERIALIZED (
+  SELECT item_id, source_file, source_row, reasons
+  FROM work.v_items WHERE status = 'rejected'
+),
+rejects AS (
   SELECT 'customers' AS table_name, v.customer_id AS record_id, v.source_file, v.source_row,
     v.reasons, to_jsonb(s) - 'loaded_at' AS raw
-  FROM v_customers v JOIN staging.customers s USING (source_row) WHERE v.status = 'rejected'
+  FROM work.v_customers v JOIN staging.customers s USING (source_row) WHERE v.status = 'rejected'
   UNION ALL
   SELECT 'products', v.product_id, v.source_file, v.source_row, v.reasons,
     to_jsonb(s) - 'loaded_at'
-  FROM v_products v JOIN staging.products s USING (source_row) WHERE v.status = 'rejected'
+  FROM work.v_products v JOIN staging.products s USING (source_row) WHERE v.status = 'rejected'
   UNION ALL
   SELECT 'transactions', v.transaction_id, v.source_file, v.source_row, v.reasons,
     to_jsonb(s) - 'loaded_at'
-  FROM v_transactions v
-  -- The big tables' raw rows by address (sql/work/typed.sql), not by a scan.
-  CROSS JOIN LATERAL (SELECT * FROM staging.transactions s
-    WHERE s.ctid = v.staging_ctid AND s.source_row = v.source_row OFFSET 0) s
-  WHERE v.status = 'rejected'
+  FROM rejected_transactions v JOIN staging.transactions s USING (source_row)
   UNION ALL
   SELECT 'transaction_items', v.item_id, v.source_file, v.source_row, v.reasons,
     to_jsonb(s) - 'loaded_at'
-  FROM v_items v
-  CROSS JOIN LATERAL (SELECT * FROM staging.transaction_items s
-    WHERE s.ctid = v.staging_ctid AND s.source_row = v.source_row OFFSET 0) s
-  WHERE v.status = 'rejected'
+  FROM rejected_items v JOIN staging.transaction_items s USING (source_row)
 )
 INSERT INTO production.rejected_records
   (run_id, staging_loaded_at, table_name, record_id, source_file, source_row, reasons, raw,

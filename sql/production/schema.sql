@@ -5,6 +5,8 @@
 -- checks, merge joins) call the C library's strcoll: the three index builds
 -- of a first load at scale 100 took 9 s instead of 6.
 CREATE SCHEMA IF NOT EXISTS production;
+-- Scratch tables of the transform and the warehouse (lib/sql_named.ts).
+CREATE SCHEMA IF NOT EXISTS work;
 
 CREATE TABLE IF NOT EXISTS production.customers (
   customer_id text COLLATE "C" PRIMARY KEY CHECK (customer_id <> ''),
@@ -62,8 +64,11 @@ CREATE TABLE IF NOT EXISTS production.transactions (
 CREATE INDEX IF NOT EXISTS transactions_customer_idx ON production.transactions (customer_id);
 CREATE INDEX IF NOT EXISTS transactions_date_idx ON production.transactions (transaction_date);
 
+-- Keyed by (transaction_id, item_id): on Citus a unique key must hold the
+-- distribution column. The global uniqueness of item ids is kept by the
+-- transform (moved_items in sql/production/transaction_items.sql).
 CREATE TABLE IF NOT EXISTS production.transaction_items (
-  item_id text COLLATE "C" PRIMARY KEY CHECK (item_id <> ''),
+  item_id text COLLATE "C" NOT NULL CHECK (item_id <> ''),
   transaction_id text COLLATE "C" NOT NULL REFERENCES production.transactions (transaction_id),
   product_id text COLLATE "C" NOT NULL REFERENCES production.products (product_id),
   quantity integer NOT NULL CHECK (quantity > 0),
@@ -76,9 +81,9 @@ CREATE TABLE IF NOT EXISTS production.transaction_items (
   source_file text,
   source_row bigint,
   created_at timestamptz NOT NULL DEFAULT now(),
-  updated_at timestamptz NOT NULL DEFAULT now()
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  CONSTRAINT transaction_items_pkey PRIMARY KEY (transaction_id, item_id)
 );
-CREATE INDEX IF NOT EXISTS items_transaction_idx ON production.transaction_items (transaction_id);
 CREATE INDEX IF NOT EXISTS items_product_idx ON production.transaction_items (product_id);
 
 -- Every staging row that could not enter production, with every reason.
@@ -125,3 +130,27 @@ BEGIN
     EXECUTE format('ALTER TABLE %s ALTER COLUMN %I TYPE text COLLATE "C"', r.tbl, r.attname);
   END LOOP;
 END $$;
+
+-- Databases keyed by item_id alone (before Citus): re-keyed in place.
+DO $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_constraint
+      WHERE conname = 'transaction_items_pkey' AND conrelid = 'production.transaction_items'::regclass
+        AND array_length(conkey, 1) = 1) THEN
+    ALTER TABLE production.transaction_items DROP CONSTRAINT transaction_items_pkey;
+    ALTER TABLE production.transaction_items
+      ADD CONSTRAINT transaction_items_pkey PRIMARY KEY (transaction_id, item_id);
+  END IF;
+END $$;
+DROP INDEX IF EXISTS production.items_transaction_idx;
+
+-- Line items that moved to another transaction (sql/production/load.sql):
+-- the old (transaction_id, item_id) row was deleted; the warehouse drops its
+-- fact. Distributed by the old transaction on Citus, next to that fact.
+CREATE TABLE IF NOT EXISTS production.item_moves (
+  transaction_id text COLLATE "C" NOT NULL,
+  item_id text COLLATE "C" NOT NULL,
+  to_transaction_id text COLLATE "C" NOT NULL,
+  run_id text NOT NULL,
+  moved_at timestamptz NOT NULL DEFAULT now()
+);

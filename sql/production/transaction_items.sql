@@ -1,22 +1,19 @@
--- Line items: reads work.items (typed staging), v_products,
--- production.products and k_transactions; writes k_products and v_items
+-- Line items: reads work.items (typed staging), work.v_products,
+-- production.products and work.k_transactions; writes work.k_products and work.v_items
 -- (status, reasons, amounts recomputed from their inputs).
 -- Part of the transform (stages/transform.ts runs sql/production/*.sql in the
 -- order of TRANSFORM_FILES, in one transaction; settings in customers.sql).
 
 -- name: known_products
-CREATE TEMP TABLE k_products ON COMMIT DROP AS
+-- scratch: work.k_products reference
 SELECT coalesce(v.product_id, p.product_id) AS product_id,
   p.product_id IS NOT NULL AS known, v.product_id IS NOT NULL AS staged
-FROM (SELECT DISTINCT product_id FROM v_products) v
+FROM (SELECT DISTINCT product_id FROM work.v_products) v
 FULL JOIN production.products p USING (product_id);
 
--- name: analyze_parents
-ANALYZE k_transactions, k_products;
-
 -- name: validate_items
-CREATE TEMP TABLE v_items ON COMMIT DROP AS
-SELECT staging_ctid, source_row, source_file, item_id, transaction_id, product_id, quantity,
+-- scratch: work.v_items by transaction_id
+SELECT source_row, source_file, item_id, transaction_id, product_id, quantity,
   unit_price, discount_percentage, stated_line_total,
   -- Derived: an unparseable stated line total is replaced by the formula.
   NOT lt_blank AND NOT lt_ok AS line_total_invalid,
@@ -59,8 +56,8 @@ FROM (
     -- The formula once per row, for the checks above and the amounts below.
     SELECT t.*, round(quantity * unit_price * (100 - discount_percentage) / 100, 2) AS computed
     FROM (
-      SELECT w.staging_ctid, w.source_row, w.source_file, coalesce(w.id, '') AS item_id,
-        w.txn AS transaction_id, w.prod AS product_id,
+      SELECT w.source_row, w.source_file, coalesce(w.id, '') AS item_id,
+        w.transaction_id, w.prod AS product_id,
         w.txn_blank, w.prod_blank, w.q_blank, w.p_blank, w.d_blank, w.lt_blank,
         w.q_ok, w.p_ok, w.d_ok, w.lt_ok, w.quantity,
         round(w.unit_price, 2) AS unit_price,
@@ -71,39 +68,42 @@ FROM (
         coalesce(kp.known, false) AS prod_known,
         coalesce(kp.staged, false) AS prod_staged
       FROM work.items w
-      LEFT JOIN k_transactions kt ON kt.transaction_id = w.txn
-      LEFT JOIN k_products kp ON kp.product_id = w.prod
-      OFFSET 0
+      -- On the distribution column: each shard joins its own rows. A blank
+      -- id ('') matches nothing known (txn_blank decides first).
+      LEFT JOIN work.k_transactions kt ON kt.transaction_id = w.transaction_id
+      LEFT JOIN work.k_products kp ON kp.product_id = w.prod
     ) t
-    OFFSET 0
   ) c
-  OFFSET 0
 ) x;
 
--- name: analyze_items
-ANALYZE v_items;
-
 -- name: dedup_items
-WITH dup AS (SELECT id AS item_id FROM work.item_dups),
-r AS (
-  SELECT v.source_row, v.item_id, v.reasons,
-    row_number() OVER (
-      PARTITION BY s.item_id, s.transaction_id, s.product_id, s.quantity, s.unit_price,
-        s.discount_percentage, s.line_total
-      ORDER BY v.source_row) AS rn_exact
-  FROM v_items v JOIN dup USING (item_id)
-  CROSS JOIN LATERAL (SELECT * FROM staging.transaction_items s
-    WHERE s.ctid = v.staging_ctid AND s.source_row = v.source_row OFFSET 0) s
-),
-w AS (
-  SELECT r.*, min(source_row) FILTER (WHERE rn_exact = 1 AND cardinality(reasons) = 0)
-    OVER (PARTITION BY item_id) AS winner
-  FROM r
-)
-UPDATE v_items v SET
+-- As dedup_transactions, but an item id may repeat in any transaction: the
+-- few rows of repeated ids (work.item_copies) are ranked across shards, then
+-- each row is updated on its own shard (joined on transaction_id).
+UPDATE work.v_items v SET
   status = CASE WHEN w.rn_exact > 1 THEN 'collapsed'
     WHEN cardinality(w.reasons) = 0 AND w.winner = w.source_row THEN 'accepted'
     ELSE 'rejected' END,
   reasons = w.reasons || CASE WHEN w.winner <> w.source_row
     THEN ARRAY['duplicate_conflict'] ELSE '{}'::text[] END
-FROM w WHERE v.source_row = w.source_row;
+FROM (
+  SELECT v.transaction_id, v.source_row, v.reasons, c.rn_exact,
+    min(v.source_row) FILTER (WHERE c.rn_exact = 1 AND cardinality(v.reasons) = 0)
+      OVER (PARTITION BY v.item_id) AS winner
+  FROM work.v_items v JOIN work.item_copies c USING (source_row)
+) w
+WHERE v.transaction_id = w.transaction_id AND v.source_row = w.source_row;
+
+-- name: moved_items
+-- scratch: work.moved_items by transaction_id
+-- Item ids are unique across transactions, but the key is (transaction_id,
+-- item_id) so that Citus can keep an order on one shard. An accepted item
+-- already in production under another transaction has moved: its old row is
+-- deleted (load.sql), never updated (the distribution column stays put), and
+-- the move recorded in production.item_moves. The join is on item_id, across
+-- shards: Citus repartitions both sides (citus.enable_repartition_joins,
+-- set by stages/transform.ts).
+SELECT p.transaction_id, p.item_id, v.transaction_id AS to_transaction_id
+FROM production.transaction_items p
+JOIN work.v_items v ON v.item_id = p.item_id
+WHERE v.status = 'accepted' AND p.transaction_id <> v.transaction_id;

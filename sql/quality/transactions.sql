@@ -2,17 +2,9 @@
 -- checks that need customers (orphans, order before registration) and items
 -- (no items, total_amount vs the sum of the items) compare against.
 -- Values come parsed from work.transactions and work.items (sql/work/typed.sql).
-WITH ranked AS MATERIALIZED (
-  -- Only the rows of repeated ids are ranked (see transaction_items.sql).
-  SELECT s.source_row, s.id,
-    row_number() OVER (PARTITION BY s.id ORDER BY s.source_row) AS rn_id,
-    row_number() OVER (
-      PARTITION BY r.transaction_id, r.customer_id, r.transaction_date, r.transaction_time,
-        r.payment_method, r.shipping_address, r.total_amount
-      ORDER BY s.source_row) AS rn_exact
-  FROM work.transactions s JOIN work.transaction_dups USING (id)
-  CROSS JOIN LATERAL (SELECT * FROM staging.transactions r
-    WHERE r.ctid = s.staging_ctid AND r.source_row = s.source_row OFFSET 0) r
+WITH ranked AS (
+  -- Only the rows of repeated ids are ranked (sql/work/typed.sql).
+  SELECT source_row, rn_id, rn_exact FROM work.transaction_copies
 ),
 cust AS (
   -- First row of each customer id.
@@ -25,15 +17,18 @@ cust AS (
 item AS (
   -- Items deduplicated (identical id and amount count once), summed per
   -- transaction; a transaction's sum is known only if every line total parses.
-  -- Only repeated ids need the DISTINCT.
-  SELECT txn AS transaction_id, sum(line_total) AS total, bool_and(lt_ok) AS all_parse
+  -- Only repeated ids need the DISTINCT. Grouped by the distribution column
+  -- (transaction_id), so on Citus each shard sums its own orders.
+  SELECT transaction_id, sum(line_total) AS total, bool_and(lt_ok) AS all_parse
   FROM (
-    SELECT i.txn, i.line_total, i.lt_ok FROM work.items i
-    WHERE NOT i.id_blank AND NOT EXISTS (SELECT 1 FROM work.item_dups d WHERE d.id = i.id)
+    SELECT i.transaction_id, i.line_total, i.lt_ok FROM work.items i
+    WHERE NOT i.id_blank AND i.txn IS NOT NULL
+      AND i.source_row NOT IN (SELECT source_row FROM work.item_copies)
     UNION ALL
-    SELECT txn, line_total, lt_ok FROM (
-      SELECT DISTINCT i.id, i.txn, i.line_total, i.lt_ok
-      FROM work.items i JOIN work.item_dups USING (id)
+    SELECT transaction_id, line_total, lt_ok FROM (
+      SELECT DISTINCT i.transaction_id, i.id, i.line_total, i.lt_ok
+      FROM work.items i
+      WHERE i.txn IS NOT NULL AND i.source_row IN (SELECT source_row FROM work.item_copies)
     ) d
   ) u
   GROUP BY 1
@@ -51,5 +46,5 @@ rows AS (
   LEFT JOIN cust ON cust.customer_id = s.cust
   -- A daily increment's orders reference customers loaded on earlier days.
   LEFT JOIN production.customers pc ON cust.customer_id IS NULL AND pc.customer_id = s.cust
-  LEFT JOIN item ON item.transaction_id = s.id
+  LEFT JOIN item ON s.id IS NOT NULL AND item.transaction_id = s.transaction_id
 )

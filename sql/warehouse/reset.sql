@@ -6,6 +6,6 @@ TRUNCATE warehouse.agg_daily_sales, warehouse.agg_customer_metrics,
   warehouse.dim_customers, warehouse.dim_products, warehouse.dim_payment_method,
   warehouse.dim_date
   RESTART IDENTITY CASCADE;
-TRUNCATE production.transaction_items, production.transactions, production.products,
+TRUNCATE production.item_moves, production.transaction_items, production.transactions, production.products,
   production.customers, production.rejected_records
   RESTART IDENTITY CASCADE;

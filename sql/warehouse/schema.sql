@@ -76,13 +76,15 @@ CREATE UNIQUE INDEX IF NOT EXISTS dim_products_one_current
   ON warehouse.dim_products (product_id) WHERE is_current;
 
 CREATE TABLE IF NOT EXISTS warehouse.fact_sales (
-  sales_key bigserial PRIMARY KEY,
-  item_id text NOT NULL UNIQUE,
+  -- Unique keys hold the distribution column (transaction_id) on Citus.
+  sales_key bigserial NOT NULL,
+  item_id text COLLATE "C" NOT NULL,
   date_key int NOT NULL REFERENCES warehouse.dim_date (date_key),
   customer_key bigint NOT NULL REFERENCES warehouse.dim_customers (customer_key),
   product_key bigint NOT NULL REFERENCES warehouse.dim_products (product_key),
   payment_method_key int NOT NULL REFERENCES warehouse.dim_payment_method (payment_method_key),
-  transaction_id text NOT NULL,
+  -- Byte order, like production's ids: Citus co-locates only columns of one collation.
+  transaction_id text COLLATE "C" NOT NULL,
   quantity int NOT NULL,
   unit_price numeric(12,2) NOT NULL,
   discount_percentage numeric(5,2) NOT NULL,
@@ -90,13 +92,26 @@ CREATE TABLE IF NOT EXISTS warehouse.fact_sales (
   line_total numeric(14,2) NOT NULL,
   unit_cost numeric(12,2),
   profit numeric(14,2),
-  created_at timestamptz NOT NULL DEFAULT now()
+  created_at timestamptz NOT NULL DEFAULT now(),
+  CONSTRAINT fact_sales_pkey PRIMARY KEY (transaction_id, sales_key),
+  CONSTRAINT fact_sales_item_key UNIQUE (transaction_id, item_id)
 );
+-- Databases created before Citus: keyed by sales_key and item_id alone.
+DO $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'fact_sales_pkey'
+      AND conrelid = 'warehouse.fact_sales'::regclass AND array_length(conkey, 1) = 1) THEN
+    ALTER TABLE warehouse.fact_sales DROP CONSTRAINT fact_sales_pkey,
+      DROP CONSTRAINT IF EXISTS fact_sales_item_id_key,
+      ADD CONSTRAINT fact_sales_pkey PRIMARY KEY (transaction_id, sales_key),
+      ADD CONSTRAINT fact_sales_item_key UNIQUE (transaction_id, item_id);
+  END IF;
+END $$;
+DROP INDEX IF EXISTS warehouse.fact_sales_transaction_idx;
 CREATE INDEX IF NOT EXISTS fact_sales_date_idx ON warehouse.fact_sales (date_key);
 CREATE INDEX IF NOT EXISTS fact_sales_customer_idx ON warehouse.fact_sales (customer_key);
 CREATE INDEX IF NOT EXISTS fact_sales_product_idx ON warehouse.fact_sales (product_key);
 CREATE INDEX IF NOT EXISTS fact_sales_payment_idx ON warehouse.fact_sales (payment_method_key);
-CREATE INDEX IF NOT EXISTS fact_sales_transaction_idx ON warehouse.fact_sales (transaction_id);
 
 CREATE TABLE IF NOT EXISTS warehouse.agg_daily_sales (
   date_key int PRIMARY KEY REFERENCES warehouse.dim_date (date_key),
@@ -130,7 +145,7 @@ CREATE TABLE IF NOT EXISTS warehouse.agg_product_performance (
 -- questions (orders per month, per state, per payment method) read a third of
 -- the rows and need no COUNT(DISTINCT transaction_id).
 CREATE TABLE IF NOT EXISTS warehouse.fact_orders (
-  transaction_id text PRIMARY KEY,
+  transaction_id text COLLATE "C" PRIMARY KEY,
   date_key int NOT NULL REFERENCES warehouse.dim_date (date_key),
   customer_key bigint NOT NULL REFERENCES warehouse.dim_customers (customer_key),
   payment_method_key int NOT NULL REFERENCES warehouse.dim_payment_method (payment_method_key),
@@ -142,3 +157,20 @@ CREATE TABLE IF NOT EXISTS warehouse.fact_orders (
 );
 CREATE INDEX IF NOT EXISTS fact_orders_date_idx ON warehouse.fact_orders (date_key);
 CREATE INDEX IF NOT EXISTS fact_orders_customer_idx ON warehouse.fact_orders (customer_key);
+
+-- Databases created before the facts' ids were declared COLLATE "C".
+DO $$
+DECLARE
+  r record;
+BEGIN
+  FOR r IN
+    SELECT a.attrelid::regclass AS tbl, a.attname
+    FROM pg_attribute a
+    JOIN (VALUES ('warehouse.fact_sales', 'transaction_id'), ('warehouse.fact_sales', 'item_id'),
+        ('warehouse.fact_orders', 'transaction_id')) v (tbl, col)
+      ON a.attrelid = v.tbl::regclass AND a.attname = v.col
+    WHERE a.attcollation <> 'pg_catalog."C"'::regcollation
+  LOOP
+    EXECUTE format('ALTER TABLE %s ALTER COLUMN %I TYPE text COLLATE "C"', r.tbl, r.attname);
+  END LOOP;
+END $$;

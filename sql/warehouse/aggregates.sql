@@ -1,0 +1,80 @@
+-- Aggregates by day, customer and product. Reads warehouse.fact_orders,
+-- warehouse.fact_sales, work.new_facts and the dimensions; writes
+-- work.scope_customers, work.scope_products and the warehouse.agg_* tables.
+-- Part of the warehouse load: stages/warehouse.ts runs sql/warehouse/*.sql in
+-- the order of its FILES list, in one transaction (settings in dim_date.sql).
+--
+-- Recomputed only for what this run touched: the days, customers and
+-- products of the new facts, and the customers and products whose current
+-- version changed (their metrics are keyed by it). A first load or --rebuild
+-- touches everything. Day and customer figures read fact_orders (a third of
+-- the rows of fact_sales).
+
+-- name: scope_customers
+-- scratch: work.scope_customers reference
+SELECT DISTINCT dc.customer_id
+FROM (SELECT DISTINCT customer_key FROM work.new_facts) n
+JOIN warehouse.dim_customers dc USING (customer_key)
+UNION
+SELECT a.customer_id FROM warehouse.agg_customer_metrics a
+JOIN warehouse.dim_customers d ON d.customer_id = a.customer_id AND d.is_current
+WHERE d.customer_key <> a.customer_key;
+
+-- name: scope_products
+-- scratch: work.scope_products reference
+SELECT DISTINCT dp.product_id
+FROM (SELECT DISTINCT product_key FROM work.new_facts) n
+JOIN warehouse.dim_products dp USING (product_key)
+UNION
+SELECT a.product_id FROM warehouse.agg_product_performance a
+JOIN warehouse.dim_products d ON d.product_id = a.product_id AND d.is_current
+WHERE d.product_key <> a.product_key;
+
+-- name: scope_days
+-- scratch: work.scope_days reference
+SELECT DISTINCT date_key FROM work.new_facts;
+
+-- name: clear_daily_sales
+DELETE FROM warehouse.agg_daily_sales WHERE date_key IN (SELECT date_key FROM work.scope_days);
+
+-- name: agg_daily_sales
+INSERT INTO warehouse.agg_daily_sales (date_key, total_transactions, total_revenue,
+  total_profit, unique_customers, total_quantity)
+SELECT o.date_key, count(*), sum(o.revenue), sum(o.profit), count(DISTINCT dc.customer_id),
+  sum(o.units)
+FROM warehouse.fact_orders o
+JOIN warehouse.dim_customers dc USING (customer_key)
+WHERE o.date_key IN (SELECT date_key FROM work.scope_days)
+GROUP BY o.date_key;
+
+-- name: clear_customer_metrics
+DELETE FROM warehouse.agg_customer_metrics
+WHERE customer_id IN (SELECT customer_id FROM work.scope_customers);
+
+-- name: agg_customer_metrics
+-- Across all versions of a customer, keyed by the current version.
+INSERT INTO warehouse.agg_customer_metrics (customer_key, customer_id, total_transactions,
+  total_spent, avg_order_value, first_purchase_date, last_purchase_date)
+SELECT cur.customer_key, cur.customer_id, count(*), sum(o.revenue),
+  round(sum(o.revenue) / count(*), 2), min(d.full_date), max(d.full_date)
+FROM warehouse.fact_orders o
+JOIN warehouse.dim_customers dc USING (customer_key)
+JOIN warehouse.dim_customers cur ON cur.customer_id = dc.customer_id AND cur.is_current
+JOIN warehouse.dim_date d USING (date_key)
+WHERE dc.customer_id IN (SELECT customer_id FROM work.scope_customers)
+GROUP BY cur.customer_key, cur.customer_id;
+
+-- name: clear_product_performance
+DELETE FROM warehouse.agg_product_performance
+WHERE product_id IN (SELECT product_id FROM work.scope_products);
+
+-- name: agg_product_performance
+INSERT INTO warehouse.agg_product_performance (product_key, product_id, total_quantity_sold,
+  total_revenue, total_profit, avg_discount_percentage)
+SELECT cur.product_key, cur.product_id, sum(f.quantity), sum(f.line_total), sum(f.profit),
+  round(avg(f.discount_percentage), 2)
+FROM warehouse.fact_sales f
+JOIN warehouse.dim_products dp USING (product_key)
+JOIN warehouse.dim_products cur ON cur.product_id = dp.product_id AND cur.is_current
+WHERE dp.product_id IN (SELECT product_id FROM work.scope_products)
+GROUP BY cur.product_key, cur.product_id;

@@ -1,0 +1,75 @@
+-- Sales facts, one per line item. Reads production.transaction_items,
+-- production.transactions, production.item_moves and the dimensions; writes
+-- warehouse.fact_sales, work.stale_facts and work.new_facts.
+-- Part of the warehouse load: stages/warehouse.ts runs sql/warehouse/*.sql in
+-- the order of its FILES list, in one transaction (settings in dim_date.sql).
+--
+-- Everything here joins on transaction_id, fact_sales's distribution column
+-- on Citus, with the dimensions as reference tables: each shard loads its
+-- own facts (tests/citus_plan_test.ts checks the plans).
+
+-- name: stale_facts
+-- scratch: work.stale_facts by transaction_id
+-- Facts of line items that moved to another transaction (production.item_moves,
+-- sql/production/load.sql) and are no longer in production where they were.
+SELECT f.transaction_id, f.item_id, f.date_key, f.customer_key, f.product_key
+FROM warehouse.fact_sales f
+JOIN production.item_moves m ON m.transaction_id = f.transaction_id AND m.item_id = f.item_id
+WHERE NOT EXISTS (
+  SELECT 1 FROM production.transaction_items i
+  WHERE i.transaction_id = f.transaction_id AND i.item_id = f.item_id);
+
+-- name: drop_stale_facts
+DELETE FROM warehouse.fact_sales f
+USING work.stale_facts s
+WHERE f.transaction_id = s.transaction_id AND f.item_id = s.item_id;
+
+-- name: bulk_facts
+-- A first load or --rebuild into the empty fact table skips per-row
+-- index work (util.bulk_begin, sql/common/functions.sql).
+SELECT util.bulk_begin('warehouse.fact_sales') AS bulk;
+
+-- name: insert_facts
+-- Line items not yet in the fact table, each pointing at the dimension
+-- versions valid on its transaction date, in one INSERT ... SELECT.
+INSERT INTO warehouse.fact_sales (item_id, date_key, customer_key, product_key,
+  payment_method_key, transaction_id, quantity, unit_price, discount_percentage,
+  discount_amount, line_total, unit_cost, profit, created_at)
+SELECT i.item_id, to_char(t.transaction_date, 'YYYYMMDD')::int, dc.customer_key,
+  dp.product_key, pm.payment_method_key, t.transaction_id, i.quantity, i.unit_price,
+  i.discount_percentage,
+  round(i.unit_price * i.quantity * i.discount_percentage / 100, 2),
+  i.line_total, dp.cost, i.line_total - dp.cost * i.quantity,
+  current_setting('ecom.loaded_at')::timestamptz
+FROM production.transaction_items i
+JOIN production.transactions t USING (transaction_id)
+JOIN warehouse.dim_customers dc ON dc.customer_id = t.customer_id
+  AND t.transaction_date BETWEEN dc.effective_date AND dc.end_date
+JOIN warehouse.dim_products dp ON dp.product_id = i.product_id
+  AND t.transaction_date BETWEEN dp.effective_date AND dp.end_date
+JOIN warehouse.dim_payment_method pm
+  ON pm.payment_method_name = coalesce(t.payment_method, 'Unknown')
+WHERE NOT EXISTS (SELECT 1 FROM warehouse.fact_sales f
+  WHERE f.transaction_id = i.transaction_id AND f.item_id = i.item_id);
+
+-- name: inserted_facts
+SELECT count(*)::int AS inserted FROM warehouse.fact_sales
+WHERE created_at = current_setting('ecom.loaded_at')::timestamptz;
+
+-- name: bulk_facts_end
+SELECT util.bulk_end() AS recreated;
+
+-- name: new_facts
+-- scratch: work.new_facts by transaction_id
+-- What this run added or dropped, so that fact_orders and the aggregates are
+-- recomputed only where it lands.
+SELECT transaction_id, date_key, customer_key, product_key FROM warehouse.fact_sales
+WHERE created_at = current_setting('ecom.loaded_at')::timestamptz
+UNION ALL
+SELECT transaction_id, date_key, customer_key, product_key FROM work.stale_facts;
+
+-- name: unmatched_items
+-- Every production line item must have its fact (checked by the stage).
+SELECT count(*)::int AS missing FROM production.transaction_items i
+WHERE NOT EXISTS (SELECT 1 FROM warehouse.fact_sales f
+  WHERE f.transaction_id = i.transaction_id AND f.item_id = i.item_id);
