@@ -83,9 +83,16 @@ export function scratchSteps(
   layout: ScratchLayout,
   select: string,
 ): { create: string[]; fill: string; analyze: string } {
+  // The shape comes from a view, which is parsed but never planned: Citus
+  // plans even CREATE TABLE AS ... WITH NO DATA, and refuses some SELECTs
+  // there that it runs as INSERT ... SELECT.
+  // Unqualified: a session's temporary schema comes first in its path.
+  const shape = `${table.replace(/\W/g, "_")}_shape`;
   const create = [
     `DROP TABLE IF EXISTS ${table}`,
-    `CREATE UNLOGGED TABLE ${table} AS ${select}\nWITH NO DATA`,
+    `CREATE OR REPLACE TEMP VIEW ${shape} AS ${select}`,
+    `CREATE UNLOGGED TABLE ${table} (LIKE ${shape})`,
+    `DROP VIEW ${shape}`,
   ];
   if (layout !== "local") {
     const how = layout === "reference" ? "reference" : layout.by;

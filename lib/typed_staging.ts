@@ -149,7 +149,7 @@ export async function ensureTypedStaging(
     // Created first and committed, so every connection sees the tables.
     for (const [s] of stale) await create(db, s);
     await Promise.all(
-      stale.flatMap(([s, load]) =>
+      stale.flatMap(([s]) =>
         Array.from(
           { length: BUILDS[s].parts },
           (_, i) => db.transaction((tx) => fill(tx, s, i, BUILDS[s].parts)),

@@ -14,7 +14,11 @@ import { PipelineError } from "../lib/errors.ts";
 import { log } from "../lib/log.ts";
 import { writeReport } from "../lib/report.ts";
 import { newRunId } from "../lib/run_id.ts";
-import { namedStatements, runNamed } from "../lib/sql_named.ts";
+import {
+  namedStatements,
+  runNamed,
+  Statements,
+} from "../lib/sql_named.ts";
 import { n, secondsSince, type StageResult } from "../lib/stage.ts";
 import { TABLES } from "../lib/contract.ts";
 import { ensureTypedStaging } from "../lib/typed_staging.ts";
@@ -39,7 +43,7 @@ import { plausibleRange } from "../lib/plausible.ts";
 import { PURGE_HINT, volumeProblems } from "../lib/volume_guard.ts";
 
 /** One file per model, in the order they run (each says what it reads and writes). */
-const STATEMENTS = namedStatements([
+export const STATEMENTS = namedStatements([
   ["sql/production/customers.sql", customersSql],
   ["sql/production/products.sql", productsSql],
   ["sql/production/transactions.sql", transactionsSql],
@@ -137,16 +141,18 @@ export async function runTransform(
       };
        SET LOCAL ecom.business_date = ${literal(options.businessDate ?? "")};
        SET LOCAL ecom.earliest_date = ${literal(range.earliest)};
-       SET LOCAL ecom.latest_date = ${literal(range.latest)};
-       -- Citus: the item-id check (moved_items) joins on item_id across
-       -- shards; a placeholder elsewhere.
-       SET LOCAL citus.enable_repartition_joins = on;`,
+       SET LOCAL ecom.latest_date = ${literal(range.latest)};`,
     );
     // Usually built by the quality stage for this staging load already.
     await ensureTypedStaging(tx);
+    // After the typed build: on Citus, its schema commands must come before
+    // any query over the shards.
+    const [{ items }] = await tx.query<{ items: boolean }>(
+      "SELECT EXISTS (SELECT 1 FROM production.transaction_items) AS items",
+    );
     const results = await runNamed(
       tx,
-      STATEMENTS,
+      withItemsLoaded(items),
       logger,
       "transform",
     ) as Record<
@@ -184,6 +190,22 @@ export async function runTransform(
   } amounts corrected in ${secondsSince(start)} s`;
   logger.info("{summary}", { summary });
   return { rows: out, summary, tables };
+}
+
+/**
+ * The statements with moved_items's guard (`ecom.items_loaded`, see
+ * sql/production/transaction_items.sql) written in as a literal: Citus
+ * plans that CTE only when the guard is a constant.
+ */
+function withItemsLoaded(items: boolean): Statements {
+  const out = new Statements(STATEMENTS.file);
+  for (const [name, sql] of STATEMENTS) {
+    out.set(
+      name,
+      sql.replace("current_setting('ecom.items_loaded') = 'on'", `${items}`),
+    );
+  }
+  return out;
 }
 
 function summarize(

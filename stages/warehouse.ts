@@ -49,7 +49,7 @@ export const FILES: [string, string][] = [
   ["sql/warehouse/aggregates.sql", aggregatesSql],
   ["sql/warehouse/invariants.sql", invariantsSql],
 ];
-const STATEMENTS = namedStatements(FILES);
+export const STATEMENTS = namedStatements(FILES);
 
 export const command: Command = {
   writes: true,

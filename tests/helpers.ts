@@ -91,18 +91,57 @@ export function testConfig(
   });
 }
 
-export async function createServerDb(): Promise<
+/**
+ * A Citus cluster's start script (`start-cluster.sh` of docs/scaling.md):
+ * with it, the server tests' databases are made on every node, with the
+ * extension and the workers registered, not on the coordinator alone (where
+ * Citus would keep every shard on the coordinator and hide distribution bugs).
+ */
+export const CITUS_CLUSTER = Deno.env.get("ECOM_TEST_CITUS_CLUSTER");
+/** The Citus coordinator (its `postgres` database), for tests/citus_test.ts. */
+export const CITUS_URL = Deno.env.get("ECOM_TEST_CITUS_URL");
+
+/** Whether `url` names the Citus coordinator (same host and port). */
+function onCluster(url: string): boolean {
+  if (!CITUS_CLUSTER || !CITUS_URL) return false;
+  const a = new URL(url), b = new URL(CITUS_URL);
+  return a.hostname === b.hostname && (a.port || "5432") === (b.port || "5432");
+}
+
+async function cluster(...args: string[]): Promise<void> {
+  const out = await new Deno.Command("bash", {
+    args: [CITUS_CLUSTER!, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (out.code !== 0) {
+    throw new Error(
+      `${CITUS_CLUSTER} ${args.join(" ")} failed: ${
+        new TextDecoder().decode(out.stderr)
+      }`,
+    );
+  }
+}
+
+/**
+ * A fresh database on the server `base` names (the test server by default),
+ * made on every node when it is the Citus coordinator.
+ */
+export async function createServerDb(base = SERVER_URL!): Promise<
   { url: string; drop(): Promise<void> }
 > {
-  const admin = postgres(SERVER_URL!, { max: 1, onnotice: () => {} });
+  const admin = postgres(base, { max: 1, onnotice: () => {} });
   const name = `ecom_t_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
-  await admin.unsafe(`CREATE DATABASE ${name}`);
-  const url = new URL(SERVER_URL!);
+  const citus = onCluster(base);
+  if (citus) await cluster(name);
+  else await admin.unsafe(`CREATE DATABASE ${name}`);
+  const url = new URL(base);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
     async drop() {
-      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      if (citus) await cluster("drop", name);
+      else await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await admin.end();
     },
   };

@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { acquireFileLock, pipelineLockPath } from "../lib/lock.ts";
 import { openDb } from "../lib/db.ts";
-import { tempDir } from "./helpers.ts";
+import { SERVER_URL, tempDir } from "./helpers.ts";
 import { generateShop } from "../lib/synth/shop.ts";
 import {
   backendTest,
@@ -248,9 +248,15 @@ backendTest(
   },
 );
 
+/** The local cluster (version, name) serving the test server's port. */
 function pgCluster(): string[] {
-  const version = [...Deno.readDirSync("/etc/postgresql")][0].name;
-  return [version, "main"];
+  const port = new URL(SERVER_URL!).port || "5432";
+  const out = new Deno.Command("pg_lsclusters", { args: ["-h"] }).outputSync();
+  const line = new TextDecoder().decode(out.stdout).split("\n")
+    .map((l) => l.trim().split(/\s+/))
+    .find((f) => f[2] === port);
+  assert.ok(line, `no local PostgreSQL cluster listens on port ${port}`);
+  return [line[0], line[1]];
 }
 
 async function restartServer(): Promise<void> {

@@ -1,6 +1,7 @@
 -- Line items: reads work.items (typed staging), work.v_products,
--- production.products and work.k_transactions; writes work.k_products and work.v_items
--- (status, reasons, amounts recomputed from their inputs).
+-- work.v_transactions and production; writes work.k_products, work.v_items
+-- (status, reasons, amounts recomputed from their inputs) and
+-- work.moved_items.
 -- Part of the transform (stages/transform.ts runs sql/production/*.sql in the
 -- order of TRANSFORM_FILES, in one transaction; settings in customers.sql).
 
@@ -63,14 +64,18 @@ FROM (
         round(w.unit_price, 2) AS unit_price,
         CASE WHEN w.d_blank THEN 0 ELSE w.discount_percentage END AS discount_percentage,
         round(w.line_total, 2) AS stated_line_total,
-        coalesce(kt.known, false) AS txn_known,
-        coalesce(kt.staged, false) AS txn_staged,
+        coalesce(vt.accepted, false) OR pt.transaction_id IS NOT NULL AS txn_known,
+        vt.transaction_id IS NOT NULL AS txn_staged,
         coalesce(kp.known, false) AS prod_known,
         coalesce(kp.staged, false) AS prod_staged
       FROM work.items w
-      -- On the distribution column: each shard joins its own rows. A blank
-      -- id ('') matches nothing known (txn_blank decides first).
-      LEFT JOIN work.k_transactions kt ON kt.transaction_id = w.transaction_id
+      -- The parent: accepted in this load, or in production from an earlier
+      -- one, or only staged (and rejected). On the distribution column: each
+      -- Citus shard joins its own rows. A blank id ('') may match a blank
+      -- staged one; txn_blank decides first.
+      LEFT JOIN (SELECT transaction_id, bool_or(status = 'accepted') AS accepted
+        FROM work.v_transactions GROUP BY 1) vt ON vt.transaction_id = w.transaction_id
+      LEFT JOIN production.transactions pt ON pt.transaction_id = w.transaction_id
       LEFT JOIN work.k_products kp ON kp.product_id = w.prod
     ) t
   ) c
@@ -100,10 +105,21 @@ WHERE v.transaction_id = w.transaction_id AND v.source_row = w.source_row;
 -- item_id) so that Citus can keep an order on one shard. An accepted item
 -- already in production under another transaction has moved: its old row is
 -- deleted (load.sql), never updated (the distribution column stays put), and
--- the move recorded in production.item_moves. The join is on item_id, across
--- shards: Citus repartitions both sides (citus.enable_repartition_joins,
--- set by stages/transform.ts).
-SELECT p.transaction_id, p.item_id, v.transaction_id AS to_transaction_id
+-- the move recorded in production.item_moves.
+-- The lookup by item_id crosses shards, so it is made small first: only
+-- accepted items not already in production under their own transaction
+-- (a co-located anti-join), and none while production has no items (a first
+-- load: stages/transform.ts writes the guard in as true or false). Those few go to every
+-- shard (on Citus, one intermediate result), where each looks for their ids
+-- among its own rows.
+WITH candidates AS MATERIALIZED (
+  SELECT v.item_id, v.transaction_id
+  FROM work.v_items v
+  WHERE v.status = 'accepted' AND current_setting('ecom.items_loaded') = 'on'
+    AND NOT EXISTS (SELECT 1 FROM production.transaction_items p
+      WHERE p.transaction_id = v.transaction_id AND p.item_id = v.item_id)
+)
+SELECT p.transaction_id, p.item_id, c.transaction_id AS to_transaction_id
 FROM production.transaction_items p
-JOIN work.v_items v ON v.item_id = p.item_id
-WHERE v.status = 'accepted' AND p.transaction_id <> v.transaction_id;
+JOIN candidates c ON c.item_id = p.item_id
+WHERE p.transaction_id <> c.transaction_id;

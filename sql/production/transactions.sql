@@ -1,6 +1,5 @@
 -- Transactions: reads work.transactions (typed staging), work.v_customers and
--- production.customers; writes work.v_transactions (status and reasons) and
--- work.k_transactions (every transaction id an item may reference).
+-- production.customers; writes work.v_transactions (status and reasons).
 -- Part of the transform (stages/transform.ts runs sql/production/*.sql in the
 -- order of TRANSFORM_FILES, in one transaction; settings in customers.sql).
 
@@ -29,10 +28,11 @@ FROM (
       CASE WHEN NOT w.date_blank AND NOT w.date_ok THEN 'unparseable_transaction_date' END,
       -- It did not happen as recorded: after the business day being loaded
       -- (one day of slack for time zones), or before the earliest plausible
-      -- day. The bounds are sub-selects: evaluated once, not once per row.
-      CASE WHEN w.transaction_date > (SELECT current_setting('ecom.latest_date')::date)
+      -- day. Read per row: a sub-select would be an intermediate result on
+      -- Citus (and turn the INSERT ... SELECT into a repartition).
+      CASE WHEN w.transaction_date > current_setting('ecom.latest_date')::date
         THEN 'future_transaction_date' END,
-      CASE WHEN w.transaction_date < (SELECT current_setting('ecom.earliest_date')::date)
+      CASE WHEN w.transaction_date < current_setting('ecom.earliest_date')::date
         THEN 'implausible_transaction_date' END,
       -- The parent must be in production (this load's or an earlier one).
       CASE WHEN NOT w.cust_blank AND pc.customer_id IS NULL
@@ -64,15 +64,3 @@ FROM (
   FROM work.v_transactions v JOIN work.transaction_copies c USING (source_row)
 ) w
 WHERE v.transaction_id = w.transaction_id AND v.source_row = w.source_row;
-
--- name: known_parents
--- Every parent id an item may reference, once: in production (an earlier
--- load, or accepted in this one) or only staged (and rejected). One join per
--- parent in validate_items instead of two.
--- scratch: work.k_transactions by transaction_id
-SELECT coalesce(v.transaction_id, p.transaction_id) AS transaction_id,
-  coalesce(v.accepted, false) OR p.transaction_id IS NOT NULL AS known,
-  v.transaction_id IS NOT NULL AS staged
-FROM (SELECT transaction_id, bool_or(status = 'accepted') AS accepted
-  FROM work.v_transactions GROUP BY 1) v
-FULL JOIN production.transactions p USING (transaction_id);

@@ -61,11 +61,14 @@ SELECT util.bulk_end() AS recreated;
 
 -- name: new_facts
 -- scratch: work.new_facts by transaction_id
--- What this run added or dropped, so that fact_orders and the aggregates are
--- recomputed only where it lands.
+-- What this run added (and, below, dropped), so that fact_orders and the
+-- aggregates are recomputed only where it lands. Two statements, not a
+-- UNION ALL, which Citus would repartition.
 SELECT transaction_id, date_key, customer_key, product_key FROM warehouse.fact_sales
-WHERE created_at = current_setting('ecom.loaded_at')::timestamptz
-UNION ALL
+WHERE created_at = current_setting('ecom.loaded_at')::timestamptz;
+
+-- name: dropped_facts
+INSERT INTO work.new_facts (transaction_id, date_key, customer_key, product_key)
 SELECT transaction_id, date_key, customer_key, product_key FROM work.stale_facts;
 
 -- name: unmatched_items

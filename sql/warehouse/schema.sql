@@ -77,7 +77,12 @@ CREATE UNIQUE INDEX IF NOT EXISTS dim_products_one_current
 
 CREATE TABLE IF NOT EXISTS warehouse.fact_sales (
   -- Unique keys hold the distribution column (transaction_id) on Citus.
-  sales_key bigserial NOT NULL,
+  -- The sales key is the item id's 64-bit hash, not a sequence: a sequence's
+  -- nextval is volatile, and Citus pulls every row of an INSERT ... SELECT
+  -- with a volatile value through the coordinator. The same item keeps the
+  -- same key across --rebuild and backends; two items of one order with
+  -- equal hashes would fail the primary key, loudly (docs/scaling.md).
+  sales_key bigint GENERATED ALWAYS AS (hashtextextended(item_id, 0)) STORED,
   item_id text COLLATE "C" NOT NULL,
   date_key int NOT NULL REFERENCES warehouse.dim_date (date_key),
   customer_key bigint NOT NULL REFERENCES warehouse.dim_customers (customer_key),
@@ -96,14 +101,26 @@ CREATE TABLE IF NOT EXISTS warehouse.fact_sales (
   CONSTRAINT fact_sales_pkey PRIMARY KEY (transaction_id, sales_key),
   CONSTRAINT fact_sales_item_key UNIQUE (transaction_id, item_id)
 );
--- Databases created before Citus: keyed by sales_key and item_id alone.
+-- Databases created before Citus: a sequence's sales key, keyed by it and by
+-- item_id alone.
 DO $$
 BEGIN
-  IF EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'fact_sales_pkey'
-      AND conrelid = 'warehouse.fact_sales'::regclass AND array_length(conkey, 1) = 1) THEN
-    ALTER TABLE warehouse.fact_sales DROP CONSTRAINT fact_sales_pkey,
-      DROP CONSTRAINT IF EXISTS fact_sales_item_id_key,
-      ADD CONSTRAINT fact_sales_pkey PRIMARY KEY (transaction_id, sales_key),
+  IF (SELECT attgenerated FROM pg_attribute WHERE attrelid = 'warehouse.fact_sales'::regclass
+      AND attname = 'sales_key') = '' THEN
+    -- bi.sales reads it; sql/bi/schema.sql re-creates the view.
+    DROP VIEW IF EXISTS bi.sales;
+    ALTER TABLE warehouse.fact_sales DROP COLUMN sales_key CASCADE;
+    ALTER TABLE warehouse.fact_sales
+      ADD COLUMN sales_key bigint GENERATED ALWAYS AS (hashtextextended(item_id, 0)) STORED;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'fact_sales_pkey'
+      AND conrelid = 'warehouse.fact_sales'::regclass AND array_length(conkey, 1) = 2) THEN
+    ALTER TABLE warehouse.fact_sales DROP CONSTRAINT IF EXISTS fact_sales_pkey,
+      ADD CONSTRAINT fact_sales_pkey PRIMARY KEY (transaction_id, sales_key);
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'fact_sales_item_key'
+      AND conrelid = 'warehouse.fact_sales'::regclass) THEN
+    ALTER TABLE warehouse.fact_sales DROP CONSTRAINT IF EXISTS fact_sales_item_id_key,
       ADD CONSTRAINT fact_sales_item_key UNIQUE (transaction_id, item_id);
   END IF;
 END $$;
