@@ -62,6 +62,19 @@ export function namedStatements(
   return out;
 }
 
+/**
+ * The first statements of the warehouse's transaction, for Citus (harmless
+ * placeholder settings elsewhere). It writes reference tables (dimensions)
+ * and distributed ones (facts), creates and drops distributed scratch tables
+ * and reads them all back: over several connections per node, Citus then
+ * refuses shards "modified over multiple connections". So every shard, the
+ * coordinator's copies of the reference tables included, is reached over
+ * one connection per node: the nodes still work in parallel, each on its
+ * shards one after the other (docs/scaling.md).
+ */
+export const CITUS_TRANSACTION = `SET LOCAL citus.enable_local_execution = off;
+  SET LOCAL citus.multi_shard_modify_mode = 'sequential';`;
+
 /** `-- scratch: work.t by transaction_id` (or `reference`, or `local`). */
 const SCRATCH =
   /^--\s*scratch:\s*(\S+)\s+(?:by\s+(\w+)|(reference|local))\s*$/m;

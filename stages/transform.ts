@@ -14,11 +14,7 @@ import { PipelineError } from "../lib/errors.ts";
 import { log } from "../lib/log.ts";
 import { writeReport } from "../lib/report.ts";
 import { newRunId } from "../lib/run_id.ts";
-import {
-  namedStatements,
-  runNamed,
-  Statements,
-} from "../lib/sql_named.ts";
+import { namedStatements, runNamed, Statements } from "../lib/sql_named.ts";
 import { n, secondsSince, type StageResult } from "../lib/stage.ts";
 import { TABLES } from "../lib/contract.ts";
 import { ensureTypedStaging } from "../lib/typed_staging.ts";

@@ -37,6 +37,7 @@ import invariantsSql from "../sql/warehouse/invariants.sql" with {
 };
 import { ensureSchema } from "../lib/schema.ts";
 import { faultPoint } from "../lib/fault.ts";
+import { CITUS_TRANSACTION } from "../lib/sql_named.ts";
 
 /** One file per model, in the order they run (each says what it reads and writes). */
 export const FILES: [string, string][] = [
@@ -144,7 +145,15 @@ export async function setupBiRole(config: Config, db: Db): Promise<string> {
     REVOKE ALL ON ALL TABLES IN SCHEMA staging, production, ops, warehouse FROM ${role};
     REVOKE CREATE ON SCHEMA bi FROM ${role};
     GRANT USAGE ON SCHEMA bi TO ${role};
-    GRANT SELECT ON ALL TABLES IN SCHEMA bi TO ${role};`);
+    GRANT SELECT ON ALL TABLES IN SCHEMA bi TO ${role};
+    -- Citus runs a view's query on the shards as the reader, so there the
+    -- reader also reads the warehouse tables behind schema bi (docs/scaling.md).
+    DO $$ BEGIN
+      IF util.is_distributed('warehouse.fact_sales') THEN
+        GRANT USAGE ON SCHEMA warehouse TO ${role};
+        GRANT SELECT ON ALL TABLES IN SCHEMA warehouse TO ${role};
+      END IF;
+    END $$;`);
   return `role ${name} reads schema bi${
     notes.length ? ` (${notes.join("; ")})` : ""
   }`;
@@ -179,8 +188,17 @@ export async function runWarehouse(
     // LOCAL reaches the shard queries of Citus workers too.
     await tx.exec(
       `SET LOCAL ecom.as_of = ${literal(asOf)};
-       SET LOCAL ecom.loaded_at = ${literal(new Date().toISOString())};`,
+       SET LOCAL ecom.loaded_at = ${literal(new Date().toISOString())};
+       ${CITUS_TRANSACTION}`,
     );
+    if (options.rebuild) {
+      // util.empty: TRUNCATE, or DELETE on Citus (sql/common/functions.sql).
+      await tx.exec(
+        `SELECT util.empty('warehouse.fact_orders', 'warehouse.fact_sales',
+           'warehouse.agg_daily_sales', 'warehouse.agg_customer_metrics',
+           'warehouse.agg_product_performance')`,
+      );
+    }
     // The configured holidays replace the table's rows; refresh_holidays
     // then re-marks existing days.
     await tx.exec("DELETE FROM warehouse.holidays");
@@ -191,13 +209,6 @@ export async function runWarehouse(
        ON CONFLICT (month, day) DO UPDATE SET name = EXCLUDED.name`,
       [JSON.stringify(config.warehouse.holidays)],
     );
-    if (options.rebuild) {
-      await tx.exec(
-        `TRUNCATE warehouse.agg_daily_sales, warehouse.agg_customer_metrics,
-           warehouse.agg_product_performance, warehouse.fact_orders, warehouse.fact_sales
-           RESTART IDENTITY`,
-      );
-    }
     const results = await runNamed(
       tx,
       STATEMENTS,

@@ -185,7 +185,9 @@ export function pulls(plan: string): string | null {
     for (let j = i + 1; j < lines.length; j++) {
       if (lines[j].search(/\S/) <= depth) break;
       if (/Custom Scan \(Citus/.test(lines[j])) {
-        return `an intermediate result of a distributed table (${lines[i].trim()})`;
+        return `an intermediate result of a distributed table (${
+          lines[i].trim()
+        })`;
       }
     }
   }
@@ -222,7 +224,9 @@ citusTest(
         // Distributed at all: a Citus scan over the shards of both workers.
         const tasks = Number(plan.match(/Task Count: (\d+)/)?.[1] ?? 0);
         if (pulled) failures.push(`${name} pulls ${pulled}:\n${plan}`);
-        else if (tasks <= 1) failures.push(`${name} is not distributed:\n${plan}`);
+        else if (tasks <= 1) {
+          failures.push(`${name} is not distributed:\n${plan}`);
+        }
       }
     } finally {
       await db.close();
@@ -337,7 +341,9 @@ Deno.test("pulls() names what moves rows through the coordinator, and only that"
   ].join("\n");
   assert.match(pulls(pulled)!, /intermediate result of a distributed table/);
   assert.equal(
-    pulls("Custom Scan (Citus INSERT ... SELECT)\n  INSERT/SELECT method: pull to coordinator"),
+    pulls(
+      "Custom Scan (Citus INSERT ... SELECT)\n  INSERT/SELECT method: pull to coordinator",
+    ),
     "INSERT ... SELECT by pull to coordinator",
   );
   assert.equal(pulls("  ->  MapMergeJob\n"), "a repartition");

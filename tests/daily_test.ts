@@ -343,14 +343,14 @@ dbTest(
           products: (await db.query(
             `SELECT p.price, d.effective_date, d.end_date, d.is_current
              FROM warehouse.dim_products d
-             JOIN LATERAL (SELECT max(unit_price) AS price FROM warehouse.fact_sales f
-               WHERE f.product_key = d.product_key) p ON true
+             LEFT JOIN (SELECT product_key, max(unit_price) AS price FROM warehouse.fact_sales
+               GROUP BY 1) p USING (product_key)
              ORDER BY d.effective_date`,
           )).map(Object.values),
           facts: (await db.query(
-            `SELECT f.item_id, c.city, p.price, f.line_total FROM warehouse.fact_sales f
-             JOIN warehouse.dim_customers c USING (customer_key)
-             JOIN LATERAL (SELECT f.unit_price AS price) p ON true ORDER BY item_id`,
+            `SELECT f.item_id, c.city, f.unit_price AS price, f.line_total
+             FROM warehouse.fact_sales f
+             JOIN warehouse.dim_customers c USING (customer_key) ORDER BY item_id`,
           )).map(Object.values),
           production: (await db.query(
             `SELECT c.city, p.price FROM production.customers c, production.products p`,

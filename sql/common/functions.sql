@@ -265,3 +265,22 @@ BEGIN
   EXECUTE format('ANALYZE %s', tbl);
   RETURN true;
 END $$;
+
+-- Empties tables in the caller's transaction: TRUNCATE, except Citus tables,
+-- which are deleted from. A TRUNCATE of distributed tables runs over several
+-- connections per node, after which Citus refuses a parallel load of the
+-- same shards in the transaction once a reference table was written too
+-- ("placements that were modified over multiple connections").
+CREATE OR REPLACE FUNCTION util.empty(VARIADIC tbls regclass[]) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+  t regclass;
+BEGIN
+  FOREACH t IN ARRAY tbls LOOP
+    IF util.is_distributed(t) THEN
+      EXECUTE format('DELETE FROM %s', t);
+    ELSE
+      EXECUTE format('TRUNCATE %s', t);
+    END IF;
+  END LOOP;
+END $$;
