@@ -284,3 +284,21 @@ BEGIN
     END IF;
   END LOOP;
 END $$;
+
+-- Declares id columns COLLATE "C" in databases created before they were:
+-- altered in place (indexes and foreign keys are rebuilt, rows are not
+-- rewritten). Pairs of table and column; does nothing once they are.
+CREATE OR REPLACE FUNCTION util.ids_in_byte_order(VARIADIC pairs text[]) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+  i int;
+BEGIN
+  FOR i IN 1 .. array_length(pairs, 1) / 2 LOOP
+    IF (SELECT attcollation FROM pg_attribute
+        WHERE attrelid = pairs[2 * i - 1]::regclass AND attname = pairs[2 * i])
+        <> 'pg_catalog."C"'::regcollation THEN
+      EXECUTE format('ALTER TABLE %s ALTER COLUMN %I TYPE text COLLATE "C"',
+        pairs[2 * i - 1], pairs[2 * i]);
+    END IF;
+  END LOOP;
+END $$;

@@ -112,24 +112,11 @@ ALTER TABLE production.rejected_records ADD COLUMN IF NOT EXISTS business_date d
 -- Databases created before ids were declared COLLATE "C": the columns are
 -- altered in place (indexes and foreign keys are rebuilt, rows are not
 -- rewritten). Does nothing once they are.
-DO $$
-DECLARE
-  r record;
-BEGIN
-  FOR r IN
-    SELECT a.attrelid::regclass AS tbl, a.attname
-    FROM pg_attribute a
-    JOIN (VALUES ('production.customers', 'customer_id'), ('production.products', 'product_id'),
-        ('production.transactions', 'transaction_id'), ('production.transactions', 'customer_id'),
-        ('production.transaction_items', 'item_id'),
-        ('production.transaction_items', 'transaction_id'),
-        ('production.transaction_items', 'product_id')) v (tbl, col)
-      ON a.attrelid = v.tbl::regclass AND a.attname = v.col
-    WHERE a.attcollation <> 'pg_catalog."C"'::regcollation
-  LOOP
-    EXECUTE format('ALTER TABLE %s ALTER COLUMN %I TYPE text COLLATE "C"', r.tbl, r.attname);
-  END LOOP;
-END $$;
+SELECT util.ids_in_byte_order('production.customers', 'customer_id',
+  'production.products', 'product_id', 'production.transactions', 'transaction_id',
+  'production.transactions', 'customer_id', 'production.transaction_items', 'item_id',
+  'production.transaction_items', 'transaction_id', 'production.transaction_items',
+  'product_id');
 
 -- Databases keyed by item_id alone (before Citus): re-keyed in place.
 DO $$

@@ -101,6 +101,19 @@ CREATE TABLE IF NOT EXISTS warehouse.fact_sales (
   CONSTRAINT fact_sales_pkey PRIMARY KEY (transaction_id, sales_key),
   CONSTRAINT fact_sales_item_key UNIQUE (transaction_id, item_id)
 );
+-- Databases created before the facts' ids were declared COLLATE "C" (before
+-- sales_key below is derived from item_id, which then can no longer change).
+DO $$
+BEGIN
+  IF (SELECT attcollation FROM pg_attribute WHERE attrelid = 'warehouse.fact_sales'::regclass
+      AND attname = 'transaction_id') <> 'pg_catalog."C"'::regcollation THEN
+    -- bi.sales reads the columns; sql/bi/schema.sql re-creates it.
+    DROP VIEW IF EXISTS bi.sales;
+  END IF;
+END $$;
+SELECT util.ids_in_byte_order('warehouse.fact_sales', 'transaction_id',
+  'warehouse.fact_sales', 'item_id');
+
 -- Databases created before Citus: a sequence's sales key, keyed by it and by
 -- item_id alone.
 DO $$
@@ -174,20 +187,5 @@ CREATE TABLE IF NOT EXISTS warehouse.fact_orders (
 );
 CREATE INDEX IF NOT EXISTS fact_orders_date_idx ON warehouse.fact_orders (date_key);
 CREATE INDEX IF NOT EXISTS fact_orders_customer_idx ON warehouse.fact_orders (customer_key);
+SELECT util.ids_in_byte_order('warehouse.fact_orders', 'transaction_id');
 
--- Databases created before the facts' ids were declared COLLATE "C".
-DO $$
-DECLARE
-  r record;
-BEGIN
-  FOR r IN
-    SELECT a.attrelid::regclass AS tbl, a.attname
-    FROM pg_attribute a
-    JOIN (VALUES ('warehouse.fact_sales', 'transaction_id'), ('warehouse.fact_sales', 'item_id'),
-        ('warehouse.fact_orders', 'transaction_id')) v (tbl, col)
-      ON a.attrelid = v.tbl::regclass AND a.attname = v.col
-    WHERE a.attcollation <> 'pg_catalog."C"'::regcollation
-  LOOP
-    EXECUTE format('ALTER TABLE %s ALTER COLUMN %I TYPE text COLLATE "C"', r.tbl, r.attname);
-  END LOOP;
-END $$;
