@@ -75,12 +75,11 @@ export function namedStatements(
 export const CITUS_TRANSACTION = `SET LOCAL citus.enable_local_execution = off;
   SET LOCAL citus.multi_shard_modify_mode = 'sequential';`;
 
-/** `-- scratch: work.t by transaction_id` (or `reference`, or `local`). */
-const SCRATCH =
-  /^--\s*scratch:\s*(\S+)\s+(?:by\s+(\w+)|(reference|local))\s*$/m;
+/** `-- scratch: work.t by transaction_id` (or `reference`). */
+const SCRATCH = /^--\s*scratch:\s*(\S+)\s+(?:by\s+(\w+)|(reference))\s*$/m;
 
 /** How a scratch table is laid out on Citus (util.distribute). */
-export type ScratchLayout = { by: string } | "reference" | "local";
+export type ScratchLayout = { by: string } | "reference";
 
 /**
  * The statements that make a scratch table from a SELECT, so that the same
@@ -106,11 +105,10 @@ export function scratchSteps(
     `CREATE OR REPLACE TEMP VIEW ${shape} AS ${select}`,
     `CREATE UNLOGGED TABLE ${table} (LIKE ${shape})`,
     `DROP VIEW ${shape}`,
+    `SELECT util.distribute('${table}', '${
+      layout === "reference" ? "reference" : layout.by
+    }')`,
   ];
-  if (layout !== "local") {
-    const how = layout === "reference" ? "reference" : layout.by;
-    create.push(`SELECT util.distribute('${table}', '${how}')`);
-  }
   return {
     create,
     fill: `INSERT INTO ${table} ${select}`,
