@@ -211,6 +211,7 @@ citusTest(
           await tx.exec(
             `SET LOCAL ecom.run_id = 'explain';
              SET LOCAL ecom.loaded_at = '2026-01-01T00:00:00Z';
+             SET LOCAL ecom.facts_since = '2025-12-31T00:00:00Z';
              SET LOCAL ecom.as_of = '2026-01-01';
              SET LOCAL ecom.latest_date = '2026-01-02';
              SET LOCAL ecom.earliest_date = '2000-01-01';`,

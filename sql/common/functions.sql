@@ -126,7 +126,7 @@ $$;
 
 -- Bulk loads into an empty table: util.bulk_begin drops the table's foreign
 -- keys, secondary indexes and (when no foreign key points at it) its primary
--- key, keeping their definitions, so millions of inserted rows cost no
+-- and unique keys, keeping their definitions, so millions of inserted rows cost no
 -- per-row trigger, index or index-WAL work; util.bulk_end re-creates them:
 -- each index is built by one sort and each foreign key validated by one
 -- set-based check. Both in the caller's transaction: a failure restores
@@ -168,7 +168,7 @@ BEGIN
   FOR r IN
     SELECT c.conname, pg_get_constraintdef(c.oid) AS def
     FROM pg_constraint c
-    WHERE c.conrelid = tbl AND c.contype = 'p'
+    WHERE c.conrelid = tbl AND c.contype IN ('p', 'u')
       AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.confrelid = tbl)
   LOOP
     INSERT INTO bulk_ddl (kind, stmt)

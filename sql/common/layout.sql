@@ -25,7 +25,8 @@ DECLARE
   reference text[] := ARRAY['production.customers', 'production.products',
     'warehouse.holidays', 'warehouse.dim_date', 'warehouse.dim_payment_method',
     'warehouse.dim_customers', 'warehouse.dim_products', 'warehouse.agg_daily_sales',
-    'warehouse.agg_customer_metrics', 'warehouse.agg_product_performance'];
+    'warehouse.agg_customer_metrics', 'warehouse.agg_product_performance',
+    'warehouse.fact_watermark'];
   -- Parents first: a foreign key must point at a table already distributed.
   by_transaction text[] := ARRAY['production.transaction_items', 'production.item_moves',
     'warehouse.fact_sales',
@@ -35,14 +36,16 @@ DECLARE
   fks text[] := '{}';
 BEGIN
   IF util.citus_wanted() THEN
-    IF util.is_distributed('production.transactions') THEN
-      RETURN;
-    END IF;
+    -- First, so that a reference table added by a later release joins an
+    -- already distributed database too.
     FOREACH t IN ARRAY reference LOOP
       IF NOT util.is_distributed(t::regclass) THEN
         PERFORM create_reference_table(t::regclass);
       END IF;
     END LOOP;
+    IF util.is_distributed('production.transactions') THEN
+      RETURN;
+    END IF;
     -- Citus refuses to distribute a table that a local one references: the
     -- foreign keys to transactions are dropped, then re-created between the
     -- co-located tables.

@@ -4,7 +4,7 @@
 TRUNCATE warehouse.agg_daily_sales, warehouse.agg_customer_metrics,
   warehouse.agg_product_performance, warehouse.fact_orders, warehouse.fact_sales,
   warehouse.dim_customers, warehouse.dim_products, warehouse.dim_payment_method,
-  warehouse.dim_date
+  warehouse.dim_date, warehouse.fact_watermark
   RESTART IDENTITY CASCADE;
 TRUNCATE production.item_moves, production.transaction_items, production.transactions, production.products,
   production.customers, production.rejected_records
