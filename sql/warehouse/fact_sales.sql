@@ -29,6 +29,45 @@ WHERE f.transaction_id = s.transaction_id AND f.item_id = s.item_id;
 -- index work (util.bulk_begin, sql/common/functions.sql).
 SELECT util.bulk_begin('warehouse.fact_sales') AS bulk;
 
+-- name: fact_lines
+-- Each production line item with the dimension versions valid on its
+-- transaction date: what its fact holds. A temporary view, read by the two
+-- loads below (one plans for a few thousand new items, one for all).
+CREATE OR REPLACE TEMP VIEW fact_lines AS
+SELECT i.item_id, i.created_at AS item_created_at,
+  to_char(t.transaction_date, 'YYYYMMDD')::int AS date_key, dc.customer_key,
+  dp.product_key, pm.payment_method_key, t.transaction_id, i.quantity, i.unit_price,
+  i.discount_percentage,
+  round(i.unit_price * i.quantity * i.discount_percentage / 100, 2) AS discount_amount,
+  i.line_total, dp.cost AS unit_cost, i.line_total - dp.cost * i.quantity AS profit
+FROM production.transaction_items i
+JOIN production.transactions t USING (transaction_id)
+JOIN warehouse.dim_customers dc ON dc.customer_id = t.customer_id
+  AND t.transaction_date BETWEEN dc.effective_date AND dc.end_date
+JOIN warehouse.dim_products dp ON dp.product_id = i.product_id
+  AND t.transaction_date BETWEEN dp.effective_date AND dp.end_date
+JOIN warehouse.dim_payment_method pm
+  ON pm.payment_method_name = coalesce(t.payment_method, 'Unknown');
+
+-- name: insert_new_facts
+-- A daily load: the items created after the watermark (ecom.facts_since, set
+-- by stages/warehouse.ts from warehouse.fact_watermark) that have no fact,
+-- found through items_created_idx and joined by index. Both bounds on
+-- created_at make the planner expect few rows, as there are, even before
+-- the table has statistics. Does nothing on a first load (-infinity).
+INSERT INTO warehouse.fact_sales (item_id, date_key, customer_key, product_key,
+  payment_method_key, transaction_id, quantity, unit_price, discount_percentage,
+  discount_amount, line_total, unit_cost, profit, created_at)
+SELECT item_id, date_key, customer_key, product_key, payment_method_key, transaction_id,
+  quantity, unit_price, discount_percentage, discount_amount, line_total, unit_cost, profit,
+  current_setting('ecom.loaded_at')::timestamptz
+FROM fact_lines l
+WHERE current_setting('ecom.facts_since') <> '-infinity'
+  AND l.item_created_at > current_setting('ecom.facts_since')::timestamptz
+  AND l.item_created_at < 'infinity'
+  AND NOT EXISTS (SELECT 1 FROM warehouse.fact_sales f
+    WHERE f.transaction_id = l.transaction_id AND f.item_id = l.item_id);
+
 -- name: hash_joins
 -- The anti-joins below (facts not yet loaded, items without a fact) run over
 -- every line item. Without fresh statistics after a bulk load the planner
@@ -43,41 +82,26 @@ SET LOCAL enable_nestloop = off;
 SET LOCAL enable_mergejoin = off;
 
 -- name: insert_facts
--- Line items not yet in the fact table, each pointing at the dimension
--- versions valid on its transaction date, in one INSERT ... SELECT.
--- Only items created after the watermark can lack a fact
--- (ecom.facts_since, set by stages/warehouse.ts from warehouse.fact_watermark;
--- -infinity on a first load, a --rebuild or a full pass): a daily increment
--- reads its few thousand items, not the history. Whatever the watermark
--- misses (a clock stepped back), unmatched_items below finds, and the stage
--- then loads again with the full anti-join.
+-- A first load, a --rebuild or a full pass (ecom.facts_since = -infinity):
+-- every line item not yet in the fact table, in one INSERT ... SELECT.
+-- Whatever the watermark of a daily load misses (a clock stepped back),
+-- unmatched_items below finds, and the stage then loads again this way.
 INSERT INTO warehouse.fact_sales (item_id, date_key, customer_key, product_key,
   payment_method_key, transaction_id, quantity, unit_price, discount_percentage,
   discount_amount, line_total, unit_cost, profit, created_at)
-SELECT i.item_id, to_char(t.transaction_date, 'YYYYMMDD')::int, dc.customer_key,
-  dp.product_key, pm.payment_method_key, t.transaction_id, i.quantity, i.unit_price,
-  i.discount_percentage,
-  round(i.unit_price * i.quantity * i.discount_percentage / 100, 2),
-  i.line_total, dp.cost, i.line_total - dp.cost * i.quantity,
+SELECT item_id, date_key, customer_key, product_key, payment_method_key, transaction_id,
+  quantity, unit_price, discount_percentage, discount_amount, line_total, unit_cost, profit,
   current_setting('ecom.loaded_at')::timestamptz
-FROM production.transaction_items i
-JOIN production.transactions t USING (transaction_id)
-JOIN warehouse.dim_customers dc ON dc.customer_id = t.customer_id
-  AND t.transaction_date BETWEEN dc.effective_date AND dc.end_date
-JOIN warehouse.dim_products dp ON dp.product_id = i.product_id
-  AND t.transaction_date BETWEEN dp.effective_date AND dp.end_date
-JOIN warehouse.dim_payment_method pm
-  ON pm.payment_method_name = coalesce(t.payment_method, 'Unknown')
-WHERE i.created_at > current_setting('ecom.facts_since')::timestamptz
+FROM fact_lines l
+WHERE current_setting('ecom.facts_since') = '-infinity'
   AND NOT EXISTS (SELECT 1 FROM warehouse.fact_sales f
-    WHERE f.transaction_id = i.transaction_id AND f.item_id = i.item_id);
+    WHERE f.transaction_id = l.transaction_id AND f.item_id = l.item_id);
 
 -- name: advance_watermark
 -- Every item created up to here now has its fact (checked below by
--- unmatched_items, in this transaction).
+-- unmatched_items, in this transaction). max() reads items_created_idx.
 INSERT INTO warehouse.fact_watermark (items_created_until)
 SELECT max(created_at) FROM production.transaction_items
-WHERE created_at > current_setting('ecom.facts_since')::timestamptz
 HAVING max(created_at) IS NOT NULL
 ON CONFLICT (one) DO UPDATE SET items_created_until =
   greatest(warehouse.fact_watermark.items_created_until, EXCLUDED.items_created_until);
