@@ -10,7 +10,7 @@
  * @module
  */
 import { parse } from "csv-parse";
-import { stringify } from "csv-stringify/sync";
+import { csvLine } from "./synth/csv_writer.ts";
 
 const TRIGGER = /^[=+\-@\t\r]/;
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
@@ -31,8 +31,12 @@ export function neutraliseCell(cell: string): string {
 /**
  * A stream that re-writes CSV with every text cell neutralised. Records are
  * parsed incrementally (csv-parse), so memory stays bounded by a record.
+ * `counter.records` counts the records written, header included, so the
+ * caller need not read the file again to count them.
  */
-export function neutralisingStream(): TransformStream<Uint8Array, Uint8Array> {
+export function neutralisingStream(
+  counter: { records: number } = { records: 0 },
+): TransformStream<Uint8Array, Uint8Array> {
   const encoder = new TextEncoder();
   const parser = parse({ relax_column_count: true });
   let push: (chunk: Uint8Array) => void = () => {};
@@ -40,7 +44,10 @@ export function neutralisingStream(): TransformStream<Uint8Array, Uint8Array> {
   parser.on("readable", () => {
     let out = "";
     for (let record; (record = parser.read()) !== null;) {
-      out += stringify([(record as string[]).map(neutraliseCell)]);
+      // csvLine quotes only the cells that need it (RFC 4180), as
+      // csv-stringify would, without a stringifier per record.
+      out += csvLine((record as string[]).map(neutraliseCell));
+      counter.records++;
     }
     if (out) push(encoder.encode(out));
   });

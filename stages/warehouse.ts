@@ -255,7 +255,8 @@ function loadOnce(
       await tx.exec(
         `SELECT util.empty('warehouse.fact_orders', 'warehouse.fact_sales',
            'warehouse.agg_daily_sales', 'warehouse.agg_customer_metrics',
-           'warehouse.agg_product_performance')`,
+           'warehouse.agg_product_performance', 'warehouse.agg_category_daily',
+           'warehouse.agg_discount_daily')`,
       );
     }
     // The configured holidays replace the table's rows; refresh_holidays

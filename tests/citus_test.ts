@@ -166,6 +166,7 @@ const DISTRIBUTED: [Statements, string][] = [
   [WAREHOUSE, "unmatched_items"],
   [WAREHOUSE, "clear_fact_orders"],
   [WAREHOUSE, "fact_orders"],
+  [WAREHOUSE, "all_fact_orders"],
 ];
 
 /**

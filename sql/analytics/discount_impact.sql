@@ -1,16 +1,13 @@
 -- How discounts relate to volume, revenue and margin.
-WITH banded AS (
-  SELECT f.*, CASE WHEN discount_percentage = 0 THEN 0 WHEN discount_percentage <= 10 THEN 1
-    WHEN discount_percentage <= 20 THEN 2 WHEN discount_percentage <= 30 THEN 3 ELSE 4 END AS band
-  FROM warehouse.fact_sales f
-)
-SELECT CASE band WHEN 0 THEN 'No discount' WHEN 1 THEN '1-10%' WHEN 2 THEN '11-20%'
+-- Read from agg_discount_daily (sql/warehouse/aggregates.sql), which holds
+-- the same sums per day and band as fact_sales.
+SELECT CASE discount_band WHEN 0 THEN 'No discount' WHEN 1 THEN '1-10%' WHEN 2 THEN '11-20%'
     WHEN 3 THEN '21-30%' ELSE 'Over 30%' END AS discount_band,
-  count(*) AS line_items, sum(quantity) AS units,
-  round(avg(quantity), 2) AS avg_units_per_line,
-  round(sum(line_total), 2) AS revenue, round(sum(discount_amount), 2) AS discount_given,
+  sum(line_items) AS line_items, sum(units) AS units,
+  round(sum(units)::numeric / sum(line_items), 2) AS avg_units_per_line,
+  round(sum(revenue), 2) AS revenue, round(sum(discount_given), 2) AS discount_given,
   round(sum(profit), 2) AS profit,
-  round(100 * sum(profit) / nullif(sum(line_total), 0), 2) AS margin_pct
-FROM banded
-GROUP BY band
-ORDER BY band
+  round(100 * sum(profit) / nullif(sum(revenue), 0), 2) AS margin_pct
+FROM warehouse.agg_discount_daily
+GROUP BY agg_discount_daily.discount_band
+ORDER BY agg_discount_daily.discount_band

@@ -26,6 +26,7 @@ DECLARE
     'warehouse.holidays', 'warehouse.dim_date', 'warehouse.dim_payment_method',
     'warehouse.dim_customers', 'warehouse.dim_products', 'warehouse.agg_daily_sales',
     'warehouse.agg_customer_metrics', 'warehouse.agg_product_performance',
+    'warehouse.agg_category_daily', 'warehouse.agg_discount_daily',
     'warehouse.fact_watermark'];
   -- Parents first: a foreign key must point at a table already distributed.
   by_transaction text[] := ARRAY['production.transaction_items', 'production.item_moves',

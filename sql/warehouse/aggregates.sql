@@ -1,6 +1,8 @@
--- Aggregates by day, customer and product. Reads warehouse.fact_orders,
+-- Aggregates by day (and category or discount band), customer and product.
+-- Reads warehouse.fact_orders,
 -- warehouse.fact_sales, work.new_facts and the dimensions; writes
--- work.scope_customers, work.scope_products and the warehouse.agg_* tables.
+-- work.scope_customers, work.scope_products, work.scope_days and the
+-- warehouse.agg_* tables.
 -- Part of the warehouse load: stages/warehouse.ts runs sql/warehouse/*.sql in
 -- the order of its FILES list, in one transaction (settings in dim_date.sql).
 --
@@ -32,7 +34,13 @@ WHERE d.product_key <> a.product_key;
 
 -- name: scope_days
 -- scratch: work.scope_days reference
-SELECT DISTINCT date_key FROM work.new_facts;
+-- Every day with orders too when a daily aggregate is still empty with facts
+-- loaded: added by an upgrade, it is filled once from the history.
+SELECT DISTINCT date_key FROM work.new_facts
+UNION
+SELECT date_key FROM warehouse.agg_daily_sales
+WHERE NOT EXISTS (SELECT 1 FROM warehouse.agg_category_daily)
+  OR NOT EXISTS (SELECT 1 FROM warehouse.agg_discount_daily);
 
 -- name: clear_daily_sales
 DELETE FROM warehouse.agg_daily_sales WHERE date_key IN (SELECT date_key FROM work.scope_days);
@@ -46,6 +54,39 @@ FROM warehouse.fact_orders o
 JOIN warehouse.dim_customers dc USING (customer_key)
 WHERE o.date_key IN (SELECT date_key FROM work.scope_days)
 GROUP BY o.date_key;
+
+-- name: clear_category_daily
+DELETE FROM warehouse.agg_category_daily
+WHERE date_key IN (SELECT date_key FROM work.scope_days);
+
+-- name: agg_category_daily
+-- Orders counted per day: an order has one date, so the days add up.
+INSERT INTO warehouse.agg_category_daily (date_key, category, transactions, units, revenue,
+  profit)
+SELECT f.date_key, p.category, count(DISTINCT f.transaction_id), sum(f.quantity),
+  sum(f.line_total), sum(f.profit)
+FROM warehouse.fact_sales f
+JOIN warehouse.dim_products p USING (product_key)
+WHERE f.date_key IN (SELECT date_key FROM work.scope_days)
+GROUP BY f.date_key, p.category;
+
+-- name: clear_discount_daily
+DELETE FROM warehouse.agg_discount_daily
+WHERE date_key IN (SELECT date_key FROM work.scope_days);
+
+-- name: agg_discount_daily
+INSERT INTO warehouse.agg_discount_daily (date_key, discount_band, line_items, units,
+  revenue, discount_given, profit)
+SELECT date_key, band, count(*), sum(quantity), sum(line_total), sum(discount_amount),
+  sum(profit)
+FROM (
+  SELECT f.*, CASE WHEN discount_percentage = 0 THEN 0 WHEN discount_percentage <= 10 THEN 1
+    WHEN discount_percentage <= 20 THEN 2 WHEN discount_percentage <= 30 THEN 3 ELSE 4 END
+    AS band
+  FROM warehouse.fact_sales f
+  WHERE f.date_key IN (SELECT date_key FROM work.scope_days)
+) banded
+GROUP BY date_key, band;
 
 -- name: clear_customer_metrics
 DELETE FROM warehouse.agg_customer_metrics

@@ -182,6 +182,34 @@ CREATE TABLE IF NOT EXISTS warehouse.agg_product_performance (
   avg_discount_percentage numeric(6,2) NOT NULL
 );
 
+-- Per day and category of the product version sold: orders, units, revenue,
+-- profit. An order has one date, so a period's orders per category are the
+-- sum of its days' (sql/analytics/category_performance.sql). A category may
+-- be NULL, hence no primary key; rows are replaced day by day.
+CREATE TABLE IF NOT EXISTS warehouse.agg_category_daily (
+  date_key int NOT NULL REFERENCES warehouse.dim_date (date_key),
+  category text,
+  transactions int NOT NULL,
+  units bigint NOT NULL,
+  revenue numeric(16,2) NOT NULL,
+  profit numeric(16,2)
+);
+CREATE INDEX IF NOT EXISTS agg_category_daily_date_idx
+  ON warehouse.agg_category_daily (date_key);
+
+-- Per day and discount band (0: none, 1: up to 10 %, 2: to 20 %, 3: to 30 %,
+-- 4: more): line items, units and money (sql/analytics/discount_impact.sql).
+CREATE TABLE IF NOT EXISTS warehouse.agg_discount_daily (
+  date_key int NOT NULL REFERENCES warehouse.dim_date (date_key),
+  discount_band int NOT NULL,
+  line_items int NOT NULL,
+  units bigint NOT NULL,
+  revenue numeric(16,2) NOT NULL,
+  discount_given numeric(16,2) NOT NULL,
+  profit numeric(16,2),
+  PRIMARY KEY (date_key, discount_band)
+);
+
 -- One row per order, summed from fact_sales by every run: order-level
 -- questions (orders per month, per state, per payment method) read a third of
 -- the rows and need no COUNT(DISTINCT transaction_id).
