@@ -160,6 +160,7 @@ const DISTRIBUTED: [Statements, string][] = [
   [WAREHOUSE, "stale_facts"],
   [WAREHOUSE, "drop_stale_facts"],
   [WAREHOUSE, "insert_new_facts"],
+  [WAREHOUSE, "missing_facts"],
   [WAREHOUSE, "insert_facts"],
   [WAREHOUSE, "new_facts"],
   [WAREHOUSE, "dropped_facts"],

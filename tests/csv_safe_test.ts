@@ -4,7 +4,9 @@
  * the stream counts the records it wrote.
  */
 import assert from "node:assert/strict";
+import { stringify } from "csv-stringify/sync";
 import { neutraliseCell, neutralisingStream } from "../lib/csv_safe.ts";
+import { csvLine } from "../lib/synth/csv_writer.ts";
 
 async function through(text: string, chunk: number) {
   const counter = { records: 0 };
@@ -50,4 +52,25 @@ Deno.test("stream: rewrites records in any chunking, quoting kept, records count
     assert.equal(out, expected, `chunks of ${chunk} bytes`);
     assert.equal(records, 4);
   }
+});
+
+Deno.test("csvLine writes what csv-stringify writes, byte for byte", () => {
+  const fields = [
+    "plain",
+    " lead",
+    "trail ",
+    "\ttab",
+    "a,b",
+    'say "hi"',
+    "two\nlines",
+    "cr\rhere",
+    "",
+    " ",
+    "=1+2",
+    "12 Main St, Springfield, IL",
+  ];
+  for (const f of fields) {
+    assert.equal(csvLine([f, "x"]), stringify([[f, "x"]]), JSON.stringify(f));
+  }
+  assert.equal(csvLine(fields), stringify([fields]));
 });

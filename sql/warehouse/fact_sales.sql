@@ -1,6 +1,6 @@
 -- Sales facts, one per line item. Reads production.transaction_items,
 -- production.transactions, production.item_moves and the dimensions; writes
--- warehouse.fact_sales, work.stale_facts and work.new_facts.
+-- warehouse.fact_sales, work.stale_facts, work.missing_facts and work.new_facts.
 -- Part of the warehouse load: stages/warehouse.ts runs sql/warehouse/*.sql in
 -- the order of its FILES list, in one transaction (settings in dim_date.sql).
 --
@@ -81,21 +81,29 @@ SET LOCAL enable_nestloop = off;
 -- name: no_merge_joins
 SET LOCAL enable_mergejoin = off;
 
--- name: insert_facts
+-- name: missing_facts
+-- scratch: work.missing_facts by transaction_id
 -- A first load, a --rebuild or a full pass (ecom.facts_since = -infinity):
--- every line item not yet in the fact table, in one INSERT ... SELECT.
--- Whatever the watermark of a daily load misses (a clock stepped back),
--- unmatched_items below finds, and the stage then loads again this way.
+-- every line item not yet in the fact table, with its keys. A scratch table
+-- first, because PostgreSQL computes a CREATE TABLE AS in parallel and an
+-- INSERT ... SELECT never (the first load at scale 100: 4.5 s, and 4.1 s to
+-- insert it below, against 12.3 s as one INSERT ... SELECT). Whatever the
+-- watermark of a daily load misses (a clock stepped back), unmatched_items
+-- below finds, and the stage then loads again this way. Empty on a daily
+-- load.
+SELECT l.* FROM fact_lines l
+WHERE current_setting('ecom.facts_since') = '-infinity'
+  AND NOT EXISTS (SELECT 1 FROM warehouse.fact_sales f
+    WHERE f.transaction_id = l.transaction_id AND f.item_id = l.item_id);
+
+-- name: insert_facts
 INSERT INTO warehouse.fact_sales (item_id, date_key, customer_key, product_key,
   payment_method_key, transaction_id, quantity, unit_price, discount_percentage,
   discount_amount, line_total, unit_cost, profit, created_at)
 SELECT item_id, date_key, customer_key, product_key, payment_method_key, transaction_id,
   quantity, unit_price, discount_percentage, discount_amount, line_total, unit_cost, profit,
   current_setting('ecom.loaded_at')::timestamptz
-FROM fact_lines l
-WHERE current_setting('ecom.facts_since') = '-infinity'
-  AND NOT EXISTS (SELECT 1 FROM warehouse.fact_sales f
-    WHERE f.transaction_id = l.transaction_id AND f.item_id = l.item_id);
+FROM work.missing_facts;
 
 -- name: advance_watermark
 -- Every item created up to here now has its fact (checked below by
