@@ -7,8 +7,17 @@
 -- Grouped by transaction_id, the distribution column: no rows move on Citus.
 
 -- name: clear_fact_orders
+-- A daily load: the orders this run touched are grouped again below.
 DELETE FROM warehouse.fact_orders
-WHERE transaction_id IN (SELECT transaction_id FROM work.new_facts);
+WHERE current_setting('ecom.facts_since') <> '-infinity'
+  AND transaction_id IN (SELECT transaction_id FROM work.new_facts);
+
+-- name: clear_all_fact_orders
+-- A first load, a --rebuild or a full pass (ecom.facts_since = -infinity,
+-- see fact_sales.sql) groups every order again (all_fact_orders): one pass
+-- over the facts, no lookup in millions of new_facts.
+DELETE FROM warehouse.fact_orders
+WHERE current_setting('ecom.facts_since') = '-infinity';
 
 -- name: bulk_orders
 SELECT util.bulk_begin('warehouse.fact_orders') AS bulk;
@@ -32,16 +41,13 @@ WHERE current_setting('ecom.facts_since') <> '-infinity'
 GROUP BY transaction_id;
 
 -- name: all_fact_orders
--- A first load, a --rebuild or a full pass (ecom.facts_since = -infinity,
--- see fact_sales.sql): every order without its row, clear_fact_orders having
--- removed those this run touched; no lookup in millions of new_facts.
+-- A first load, a --rebuild or a full pass: every order (clear_all_fact_orders).
 INSERT INTO warehouse.fact_orders (transaction_id, date_key, customer_key, payment_method_key,
   line_items, units, revenue, discount_amount, profit)
 SELECT transaction_id, min(date_key), min(customer_key), min(payment_method_key), count(*),
   sum(quantity), sum(line_total), sum(discount_amount), sum(profit)
-FROM warehouse.fact_sales f
+FROM warehouse.fact_sales
 WHERE current_setting('ecom.facts_since') = '-infinity'
-  AND NOT EXISTS (SELECT 1 FROM warehouse.fact_orders o WHERE o.transaction_id = f.transaction_id)
 GROUP BY transaction_id;
 
 -- name: hash_groups_again
