@@ -92,9 +92,15 @@ function steps(source: Source) {
   );
 }
 
-/** Drops and re-creates the (empty) work table of `source`. */
+/**
+ * Drops and re-creates the (empty) work table of `source`, in one transaction:
+ * the steps share a temporary view, which only its own connection sees, and
+ * a server's pool may hand each statement outside a transaction to another.
+ */
 async function create(db: Db, source: Source): Promise<void> {
-  for (const sql of steps(source).create) await db.query(sql);
+  await db.transaction(async (tx) => {
+    for (const sql of steps(source).create) await tx.query(sql);
+  });
 }
 
 /** Parses part `i` of `parts` of the staging rows into the work table. */
