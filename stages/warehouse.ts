@@ -283,8 +283,8 @@ function loadOnce(
       Record<string, number>[]
     >;
     await faultPoint("warehouse");
-    const [{ missing }] = results.unmatched_items;
-    if (missing && since !== "-infinity") throw new MissedByWatermark(missing);
+    const [{ missing, before_watermark }] = results.unmatched_items;
+    if (before_watermark) throw new MissedByWatermark(before_watermark);
     if (missing) {
       throw new PipelineError(
         "WAREHOUSE_FACTS",
@@ -317,8 +317,11 @@ class MissedByWatermark extends Error {
  */
 async function factsSince(tx: Db): Promise<string> {
   const [{ since }] = await tx.query<{ since: string }>(
+    // ISO 8601 in UTC, microseconds kept: the text reads back the same
+    // whatever the session's DateStyle and time zone, here and on workers.
     `SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM warehouse.fact_sales) THEN '-infinity'
-       ELSE coalesce((SELECT items_created_until::text FROM warehouse.fact_watermark),
+       ELSE coalesce((SELECT to_char(items_created_until AT TIME ZONE 'UTC',
+           'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') FROM warehouse.fact_watermark),
          '-infinity') END AS since`,
   );
   return since;
